@@ -1,0 +1,38 @@
+/**
+ * Ready blocks of one task: the not yet generated roots first, then a FIFO of
+ * blocks made ready by releases (and retries), as daisy hands them out.
+ */
+export class ProcessingQueue {
+  private queue: number[] = [];
+  private head = 0;
+
+  constructor(
+    private readyRoots: number,
+    private readonly roots: Iterator<number> | null,
+  ) {}
+
+  get size(): number {
+    return this.readyRoots + this.queue.length - this.head;
+  }
+
+  push(key: number): void {
+    this.queue.push(key);
+  }
+
+  next(): number | undefined {
+    if (this.readyRoots > 0) {
+      this.readyRoots--;
+      const root = this.roots!.next();
+      if (root.done === true) throw new Error('root generator ended early: the root count is wrong');
+      return root.value;
+    }
+    if (this.head === this.queue.length) return undefined;
+    const key = this.queue[this.head++]!;
+    // Compact now and then so the consumed prefix does not grow without bound.
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return key;
+  }
+}

@@ -1,0 +1,225 @@
+import { DependencyGraph } from '../graph/dependency-graph.js';
+import { type Block, BlockStatus } from './block.js';
+import { ProcessingQueue } from './processing-queue.js';
+import { ReadySurface } from './ready-surface.js';
+import type { Task } from './task.js';
+import { TaskState } from './task-state.js';
+
+export interface SchedulerOptions {
+  /**
+   * daisy's flag. daisy 1.2.3 enumerates every orphan whatever its value, and
+   * so does this scheduler, so that counts agree with daisy; it is accepted
+   * for compatibility.
+   */
+  countAllOrphans?: boolean;
+  /** Called for each permanent failure with the ids of the blocks it orphaned. */
+  onPermanentFailure?: (block: Block, orphans: ReadonlyArray<readonly [taskId: string, blockId: number]>) => void;
+}
+
+export class SchedulerError extends Error {
+  override name = 'SchedulerError';
+}
+
+interface TaskRuntime {
+  readonly task: Task;
+  readonly index: number;
+  readonly state: TaskState;
+  queue: ProcessingQueue;
+  /** Blocks handed out and not yet released: block id -> global key. */
+  readonly processing: Map<number, number>;
+  /** Failed attempts of blocks that will be retried. */
+  readonly retries: Map<number, number>;
+  readonly failedBlockIds: number[];
+}
+
+/**
+ * Hands out ready blocks of a set of tasks and takes back their results:
+ * checks blocks first (skipping those already done), retries failures up to
+ * `maxRetries`, and orphans everything downstream of a permanent failure.
+ * Only the ready surface is held in memory, never the whole block graph.
+ */
+export class Scheduler {
+  readonly dependencyGraph: DependencyGraph;
+  readonly countAllOrphans: boolean;
+  /** Per task id, in daisy's order: root tasks first. */
+  readonly taskStates = new Map<string, TaskState>();
+  private readonly readySurface: ReadySurface;
+  private readonly runtimes: TaskRuntime[];
+  private readonly runtimeById = new Map<string, TaskRuntime>();
+  private readonly onPermanentFailure: SchedulerOptions['onPermanentFailure'];
+
+  constructor(tasks: readonly Task[], options: SchedulerOptions = {}) {
+    this.dependencyGraph = new DependencyGraph(tasks);
+    this.readySurface = new ReadySurface(this.dependencyGraph);
+    this.countAllOrphans = options.countAllOrphans ?? true;
+    this.onPermanentFailure = options.onPermanentFailure;
+    const graph = this.dependencyGraph;
+    this.runtimes = graph.tasks.map((task, index) => ({
+      task,
+      index,
+      state: new TaskState(),
+      queue: new ProcessingQueue(0, null),
+      processing: new Map(),
+      retries: new Map(),
+      failedBlockIds: [],
+    }));
+    const rootIndices = graph.rootTaskIndices();
+    for (const index of rootIndices) {
+      const runtime = this.runtimes[index]!;
+      const local = graph.graphs[index]!;
+      runtime.queue = new ProcessingQueue(local.numRoots(), this.globalRootKeys(index));
+      runtime.state.readyCount = local.numRoots();
+    }
+    for (const runtime of this.runtimes) {
+      if (rootIndices.includes(runtime.index)) continue;
+      let count = 0;
+      for (const _ of graph.detachedKeys(runtime.index)) count++;
+      if (count === 0) continue;
+      runtime.queue = new ProcessingQueue(count, graph.detachedKeys(runtime.index));
+      runtime.state.readyCount = count;
+    }
+    const order = [...rootIndices, ...this.runtimes.map((r) => r.index).filter((i) => !rootIndices.includes(i))];
+    for (const index of order) {
+      const runtime = this.runtimes[index]!;
+      runtime.state.totalBlockCount = graph.graphs[index]!.numBlocks;
+      this.taskStates.set(runtime.task.taskId, runtime.state);
+      this.runtimeById.set(runtime.task.taskId, runtime);
+    }
+  }
+
+  private *globalRootKeys(taskIndex: number): Generator<number> {
+    for (const local of this.dependencyGraph.graphs[taskIndex]!.rootKeys()) {
+      yield this.dependencyGraph.globalKey(taskIndex, local);
+    }
+  }
+
+  private runtime(taskId: string): TaskRuntime {
+    const runtime = this.runtimeById.get(taskId);
+    if (runtime === undefined) {
+      throw new SchedulerError(
+        `unknown task id ${JSON.stringify(taskId)}; known tasks: ${[...this.runtimeById.keys()].map((t) => JSON.stringify(t)).join(', ')}`,
+      );
+    }
+    return runtime;
+  }
+
+  get tasks(): readonly Task[] {
+    return this.dependencyGraph.tasks;
+  }
+
+  /** Tasks that have blocks ready to hand out now. */
+  getReadyTasks(): Task[] {
+    const ready: Task[] = [];
+    for (const runtime of this.runtimeById.values()) if (runtime.state.readyCount > 0) ready.push(runtime.task);
+    return ready;
+  }
+
+  /** Ids of the blocks of a task that failed permanently, in order of failure. */
+  failedBlockIds(taskId: string): readonly number[] {
+    return this.runtime(taskId).failedBlockIds;
+  }
+
+  /** Blocks of a task currently handed out. */
+  processingBlockIds(taskId: string): number[] {
+    return [...this.runtime(taskId).processing.keys()];
+  }
+
+  /**
+   * A ready block of `taskId` that may run now, or null when none is ready.
+   * Blocks the task's check function reports as done are skipped (counted as
+   * skipped and completed) without being handed out.
+   */
+  acquireBlock(taskId: string): Block | null {
+    const runtime = this.runtime(taskId);
+    const { state, task } = runtime;
+    for (;;) {
+      const key = runtime.queue.next();
+      if (key === undefined) return null;
+      state.readyCount--;
+      state.processingCount++;
+      const block = this.dependencyGraph.block(key);
+      runtime.processing.set(block.blockId, key);
+      if (task.preCheck !== null && this.alreadyDone(task, block)) {
+        block.status = BlockStatus.SUCCESS;
+        state.skippedCount++;
+        this.releaseBlock(block);
+        continue;
+      }
+      state.started = true;
+      block.status = BlockStatus.PROCESSING;
+      return block;
+    }
+  }
+
+  private alreadyDone(task: Task, block: Block): boolean {
+    try {
+      const done = task.preCheck!(block);
+      if (typeof done !== 'boolean') {
+        throw new SchedulerError(`the check function of task ${JSON.stringify(task.taskId)} must return a boolean synchronously`);
+      }
+      return done;
+    } catch (error) {
+      // A check that throws means "not known to be done": run the block (daisy does the same).
+      if (error instanceof SchedulerError) throw error;
+      return false;
+    }
+  }
+
+  /**
+   * Takes back a block with status SUCCESS or FAILED. Returns the states of the
+   * tasks that gained ready blocks (or retried one).
+   */
+  releaseBlock(block: Block): Map<string, TaskState> {
+    const runtime = this.runtime(block.taskId);
+    const key = runtime.processing.get(block.blockId);
+    if (key === undefined) {
+      throw new SchedulerError(
+        `block ${block.blockId} of task ${JSON.stringify(block.taskId)} is not being processed: released twice, or never acquired`,
+      );
+    }
+    if (block.status !== BlockStatus.SUCCESS && block.status !== BlockStatus.FAILED) {
+      throw new SchedulerError(
+        `block ${block.blockId} of task ${JSON.stringify(block.taskId)} was released with status ${BlockStatus[block.status] ?? String(block.status)}; expected SUCCESS or FAILED`,
+      );
+    }
+    runtime.processing.delete(block.blockId);
+    runtime.state.processingCount--;
+    const updated = new Map<string, TaskState>();
+    if (block.status === BlockStatus.SUCCESS) {
+      runtime.retries.delete(key);
+      runtime.state.completedCount++;
+      for (const ready of this.readySurface.markSuccess(key)) {
+        const target = this.runtimes[this.dependencyGraph.taskIndexOfKey(ready)]!;
+        target.queue.push(ready);
+        target.state.readyCount++;
+        updated.set(target.task.taskId, target.state);
+      }
+      return updated;
+    }
+    const retries = runtime.retries.get(key) ?? 0;
+    if (retries >= runtime.task.maxRetries) {
+      runtime.retries.delete(key);
+      this.failPermanently(runtime, block, key);
+      return updated;
+    }
+    runtime.queue.push(key);
+    runtime.state.readyCount++;
+    runtime.retries.set(key, retries + 1);
+    updated.set(runtime.task.taskId, runtime.state);
+    return updated;
+  }
+
+  private failPermanently(runtime: TaskRuntime, block: Block, key: number): void {
+    const orphans = this.readySurface.markFailure(key);
+    runtime.state.failedCount++;
+    runtime.failedBlockIds.push(block.blockId);
+    for (const orphan of orphans) this.runtimes[this.dependencyGraph.taskIndexOfKey(orphan)]!.state.orphanedCount++;
+    if (this.onPermanentFailure !== undefined) {
+      const graph = this.dependencyGraph;
+      this.onPermanentFailure(
+        block,
+        orphans.map((o) => [graph.tasks[graph.taskIndexOfKey(o)]!.taskId, graph.blockId(o)] as const),
+      );
+    }
+  }
+}

@@ -1,0 +1,137 @@
+import { Roi } from '../geometry/roi.js';
+import type { Block } from './block.js';
+
+export type Fit = 'valid' | 'overhang' | 'shrink';
+export const FITS: readonly Fit[] = ['valid', 'overhang', 'shrink'];
+
+/** Processes one block; a thrown error or rejected promise marks it failed. */
+export type ProcessFunction = (block: Block) => void | Promise<void>;
+/** Tells whether a block is already done (pre-check) or was done right (post-check). */
+export type CheckFunction = (block: Block) => boolean | Promise<boolean>;
+export type InitCallback = (context: Readonly<Record<string, string>>) => void | Promise<void>;
+
+export interface TaskOptions {
+  taskId: string;
+  totalRoi: Roi;
+  readRoi: Roi;
+  writeRoi: Roi;
+  processFunction?: ProcessFunction | null;
+  /** One function (used before a block runs) or a [preCheck, postCheck] pair. */
+  checkFunction?: CheckFunction | readonly [CheckFunction, CheckFunction] | null;
+  initCallbackFn?: InitCallback | null;
+  readWriteConflict?: boolean;
+  numWorkers?: number;
+  maxRetries?: number;
+  fit?: Fit;
+  /** Seconds a worker may hold a block before it is reclaimed; null for no limit. */
+  timeout?: number | null;
+  upstreamTasks?: readonly Task[];
+}
+
+export class TaskValidationError extends Error {
+  override name = 'TaskValidationError';
+}
+
+/**
+ * A block-wise job over `totalRoi`, with daisy's parameters and defaults.
+ * Everything is validated here, so that the graph and scheduler can trust it.
+ */
+export class Task {
+  readonly taskId: string;
+  readonly totalRoi: Roi;
+  readonly readRoi: Roi;
+  readonly writeRoi: Roi;
+  readonly totalWriteRoi: Roi;
+  readonly processFunction: ProcessFunction | null;
+  readonly preCheck: CheckFunction | null;
+  readonly postCheck: CheckFunction | null;
+  readonly initCallbackFn: InitCallback | null;
+  readonly readWriteConflict: boolean;
+  readonly numWorkers: number;
+  readonly maxRetries: number;
+  readonly fit: Fit;
+  readonly timeout: number | null;
+  readonly upstreamTasks: readonly Task[];
+
+  constructor(options: TaskOptions) {
+    const where = `task ${JSON.stringify(options.taskId)}`;
+    if (typeof options.taskId !== 'string' || options.taskId.length === 0) {
+      throw new TaskValidationError(`taskId must be a non-empty string, got ${JSON.stringify(options.taskId)}`);
+    }
+    for (const name of ['totalRoi', 'readRoi', 'writeRoi'] as const) {
+      const roi = options[name];
+      if (!(roi instanceof Roi)) throw new TaskValidationError(`${where}: ${name} must be a Roi`);
+      if (roi.unbounded) throw new TaskValidationError(`${where}: ${name} ${roi.toString()} is unbounded`);
+      if (!roi.offset.toArray().concat(roi.shape.toArray()).every((v) => Number.isSafeInteger(v))) {
+        throw new TaskValidationError(`${where}: ${name} ${roi.toString()} must have integer offset and shape`);
+      }
+    }
+    const { totalRoi, readRoi, writeRoi } = options;
+    if (totalRoi.dims !== readRoi.dims || readRoi.dims !== writeRoi.dims) {
+      throw new TaskValidationError(
+        `${where}: ROIs have mismatched dimensions (totalRoi ${totalRoi.dims}, readRoi ${readRoi.dims}, writeRoi ${writeRoi.dims})`,
+      );
+    }
+    if (writeRoi.shape.toArray().some((s) => (s ?? 0) <= 0)) {
+      throw new TaskValidationError(`${where}: writeRoi ${writeRoi.toString()} must have a positive shape in every dimension`);
+    }
+    if (readRoi.shape.toArray().some((s) => (s ?? 0) <= 0)) {
+      throw new TaskValidationError(`${where}: readRoi ${readRoi.toString()} must have a positive shape in every dimension`);
+    }
+    if (totalRoi.shape.toArray().some((s) => (s ?? 0) < 0)) {
+      throw new TaskValidationError(`${where}: totalRoi ${totalRoi.toString()} has a negative shape`);
+    }
+    if (!readRoi.contains(writeRoi)) {
+      throw new TaskValidationError(
+        `${where}: writeRoi ${writeRoi.toString()} is not contained in readRoi ${readRoi.toString()}`,
+      );
+    }
+    const fit = options.fit ?? 'valid';
+    if (!FITS.includes(fit)) {
+      throw new TaskValidationError(`${where}: fit must be one of ${FITS.join(', ')}, got ${JSON.stringify(fit)}`);
+    }
+    const numWorkers = options.numWorkers ?? 1;
+    if (!Number.isInteger(numWorkers) || numWorkers < 1) {
+      throw new TaskValidationError(`${where}: numWorkers must be a positive integer, got ${numWorkers}`);
+    }
+    const maxRetries = options.maxRetries ?? 2;
+    if (!Number.isInteger(maxRetries) || maxRetries < 0) {
+      throw new TaskValidationError(`${where}: maxRetries must be a non-negative integer, got ${maxRetries}`);
+    }
+    const timeout = options.timeout ?? null;
+    if (timeout !== null && !(typeof timeout === 'number' && timeout > 0 && Number.isFinite(timeout))) {
+      throw new TaskValidationError(`${where}: timeout must be a positive number of seconds or null, got ${timeout}`);
+    }
+    const upstreamTasks = options.upstreamTasks ?? [];
+    for (const upstream of upstreamTasks) {
+      if (!(upstream instanceof Task)) throw new TaskValidationError(`${where}: upstreamTasks must contain Tasks`);
+      if (upstream.totalRoi.dims !== totalRoi.dims) {
+        throw new TaskValidationError(
+          `${where}: upstream task ${JSON.stringify(upstream.taskId)} has ${upstream.totalRoi.dims} dimensions, this task ${totalRoi.dims}`,
+        );
+      }
+    }
+    const check = options.checkFunction ?? null;
+
+    this.taskId = options.taskId;
+    this.totalRoi = totalRoi;
+    this.readRoi = readRoi;
+    this.writeRoi = writeRoi;
+    this.totalWriteRoi = totalRoi.grow(writeRoi.begin.sub(readRoi.begin).neg(), readRoi.end.sub(writeRoi.end).neg());
+    this.processFunction = options.processFunction ?? null;
+    this.preCheck = typeof check === 'function' ? check : check === null ? null : check[0];
+    this.postCheck = check !== null && typeof check !== 'function' ? check[1] : null;
+    this.initCallbackFn = options.initCallbackFn ?? null;
+    this.readWriteConflict = options.readWriteConflict ?? true;
+    this.numWorkers = numWorkers;
+    this.maxRetries = maxRetries;
+    this.fit = fit;
+    this.timeout = timeout;
+    this.upstreamTasks = [...upstreamTasks];
+  }
+
+  /** The tasks this one reads from, as daisy's `requires()`. */
+  requires(): readonly Task[] {
+    return this.upstreamTasks;
+  }
+}
