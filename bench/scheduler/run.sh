@@ -8,7 +8,8 @@
 # .cache/bench/scheduler-<timestamp>.jsonl; a table is printed at the end.
 #
 # Options (also from the environment, in brackets):
-#   --cases LIST              comma-separated: conflict,no-conflict,first-block
+#   --cases LIST              comma-separated: conflict,no-conflict,first-block,
+#                             first-block-warm
 #   --impls LIST              comma-separated: daisychain,daisy2,daisy1
 #   --daisy1-budget SECONDS   stop daisy 1.2.3 runs after this long and
 #                             extrapolate (default 60; 0 = no limit) [DAISY1_BUDGET]
@@ -25,7 +26,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
 
-cases=conflict,no-conflict,first-block
+cases=conflict,no-conflict,first-block,first-block-warm
 impls=daisychain,daisy2,daisy1
 daisy1_budget=${DAISY1_BUDGET:-60}
 daisy2_budget=${DAISY2_BUDGET:-0}
@@ -35,7 +36,7 @@ scale=${BENCH_SCALE:-1}
 setup=1
 
 usage() {
-  sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 while [ $# -gt 0 ]; do
@@ -127,7 +128,7 @@ IFS=, read -r -a case_list <<<"$cases"
 IFS=, read -r -a impl_list <<<"$impls"
 for bench_case in "${case_list[@]}"; do
   repeats=1
-  [ "$bench_case" = first-block ] && repeats=$first_block_repeats
+  [[ $bench_case == first-block* ]] && repeats=$first_block_repeats
   for ((r = 0; r < repeats; r++)); do
     for impl in "${impl_list[@]}"; do
       case $impl in

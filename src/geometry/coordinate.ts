@@ -33,7 +33,18 @@ export class Coordinate implements Iterable<number | null> {
   readonly #values: readonly Entry[];
 
   constructor(values: Iterable<number | null>) {
-    this.#values = Object.freeze(Array.from(values, (v: unknown) => toInteger(v)));
+    // A private copy is enough to keep instances immutable; this constructor
+    // runs for every block handed out, so the integer case takes no detour.
+    const entries: Entry[] = [];
+    if (Array.isArray(values)) {
+      for (let i = 0; i < values.length; i++) {
+        const v: unknown = values[i];
+        entries.push(Number.isSafeInteger(v) && !Object.is(v, -0) ? (v as number) : toInteger(v));
+      }
+    } else {
+      for (const v of values as Iterable<unknown>) entries.push(toInteger(v));
+    }
+    this.#values = entries;
   }
 
   /** Returns `c` itself if it already is a Coordinate (they are immutable). */

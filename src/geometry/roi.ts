@@ -263,8 +263,10 @@ export class Roi {
 
 /** funlib's offset consolidation: no offset where the shape is unbounded. */
 function dropUnboundedOffsets(offset: Coordinate, shape: Coordinate): Coordinate {
-  for (let d = 0; d < offset.dims; d++) {
-    if (offset.get(d) !== null && shape.get(d) === null) {
+  const o = offset.toArray();
+  const s = shape.toArray();
+  for (let d = 0; d < o.length; d++) {
+    if (o[d] !== null && s[d] === null) {
       return new Coordinate(offset.toArray().map((o, i) => (shape.get(i) === null ? null : o)));
     }
   }

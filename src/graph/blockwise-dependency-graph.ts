@@ -259,20 +259,19 @@ export class BlockwiseDependencyGraph {
 
   *levelKeys(level: number): Generator<number> {
     const first = this.levelOffsets[level]!;
-    const ranges: number[][] = first.map((q, d) => {
-      const values: number[] = [];
-      for (let k = q; k < this.gridShape[d]!; k += this.levelStride[d]!) values.push(k);
-      return values;
-    });
-    if (ranges.some((r) => r.length === 0)) return;
     const dims = this.dims;
-    const position = new Array<number>(dims).fill(0);
+    const stride = this.levelStride;
+    for (let d = 0; d < dims; d++) if (first[d]! >= this.gridShape[d]!) return;
+    const k = [...first];
     for (;;) {
-      let key = 0;
-      for (let d = 0; d < dims; d++) key += ranges[d]![position[d]!]! * this.gridStride[d]!;
-      yield key;
+      yield this.keyOf(k);
       let d = dims - 1;
-      while (d >= 0 && ++position[d]! === ranges[d]!.length) position[d--] = 0;
+      while (d >= 0) {
+        k[d]! += stride[d]!;
+        if (k[d]! < this.gridShape[d]!) break;
+        k[d] = first[d]!;
+        d--;
+      }
       if (d < 0) return;
     }
   }
