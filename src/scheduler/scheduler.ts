@@ -30,6 +30,8 @@ interface TaskRuntime {
   /** Failed attempts of blocks that will be retried. */
   readonly retries: Map<number, number>;
   readonly failedBlockIds: number[];
+  /** Set by abandonTask: every block that would run fails permanently instead. */
+  abandoned: boolean;
 }
 
 /**
@@ -62,6 +64,7 @@ export class Scheduler {
       processing: new Map(),
       retries: new Map(),
       failedBlockIds: [],
+      abandoned: false,
     }));
     const rootIndices = graph.rootTaskIndices();
     for (const index of rootIndices) {
@@ -171,12 +174,7 @@ export class Scheduler {
    */
   releaseBlock(block: Block): Map<string, TaskState> {
     const runtime = this.runtime(block.taskId);
-    const key = runtime.processing.get(block.blockId);
-    if (key === undefined) {
-      throw new SchedulerError(
-        `block ${block.blockId} of task ${JSON.stringify(block.taskId)} is not being processed: released twice, or never acquired`,
-      );
-    }
+    const key = this.requireProcessing(block);
     if (block.status !== BlockStatus.SUCCESS && block.status !== BlockStatus.FAILED) {
       throw new SchedulerError(
         `block ${block.blockId} of task ${JSON.stringify(block.taskId)} was released with status ${BlockStatus[block.status] ?? String(block.status)}; expected SUCCESS or FAILED`,
@@ -190,6 +188,10 @@ export class Scheduler {
       runtime.state.completedCount++;
       for (const ready of this.readySurface.markSuccess(key)) {
         const target = this.runtimes[this.dependencyGraph.taskIndexOfKey(ready)]!;
+        if (target.abandoned) {
+          this.failPermanently(target, this.dependencyGraph.block(ready), ready);
+          continue;
+        }
         target.queue.push(ready);
         target.state.readyCount++;
         updated.set(target.task.taskId, target.state);
@@ -197,7 +199,7 @@ export class Scheduler {
       return updated;
     }
     const retries = runtime.retries.get(key) ?? 0;
-    if (retries >= runtime.task.maxRetries) {
+    if (retries >= runtime.task.maxRetries || runtime.abandoned) {
       runtime.retries.delete(key);
       this.failPermanently(runtime, block, key);
       return updated;
@@ -207,6 +209,46 @@ export class Scheduler {
     runtime.retries.set(key, retries + 1);
     updated.set(runtime.task.taskId, runtime.state);
     return updated;
+  }
+
+  /**
+   * Takes back a block the worker's own check found already done: counted as
+   * skipped and completed, as a block the task's check function skips.
+   */
+  releaseSkipped(block: Block): Map<string, TaskState> {
+    this.runtime(block.taskId); // unknown task ids fail before anything changes
+    this.requireProcessing(block);
+    block.status = BlockStatus.SUCCESS;
+    this.runtime(block.taskId).state.skippedCount++;
+    return this.releaseBlock(block);
+  }
+
+  /**
+   * Gives up on a task (its workers cannot run): every block of it that is
+   * ready, or becomes ready or is retried later, fails permanently, which
+   * orphans everything downstream. Blocks being processed finish normally.
+   */
+  abandonTask(taskId: string): void {
+    const runtime = this.runtime(taskId);
+    runtime.abandoned = true;
+    for (let key = runtime.queue.next(); key !== undefined; key = runtime.queue.next()) {
+      runtime.state.readyCount--;
+      this.failPermanently(runtime, this.dependencyGraph.block(key), key);
+    }
+  }
+
+  isAbandoned(taskId: string): boolean {
+    return this.runtime(taskId).abandoned;
+  }
+
+  private requireProcessing(block: Block): number {
+    const key = this.runtime(block.taskId).processing.get(block.blockId);
+    if (key === undefined) {
+      throw new SchedulerError(
+        `block ${block.blockId} of task ${JSON.stringify(block.taskId)} is not being processed: released twice, or never acquired`,
+      );
+    }
+    return key;
   }
 
   private failPermanently(runtime: TaskRuntime, block: Block, key: number): void {

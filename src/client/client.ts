@@ -1,0 +1,234 @@
+import { hostname } from 'node:os';
+import { create } from '@bufbuild/protobuf';
+import { Client as GrpcClient, credentials, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import {
+  AcquireSchema,
+  BlockStatus as WireBlockStatus,
+  HelloSchema,
+  ReleaseSchema,
+  SchedulerService as SchedulerServiceDescriptor,
+  SkipSchema,
+  WorkRequestSchema,
+  type WorkRequest,
+  type WorkResponse,
+} from '../gen/daisychain/v1/scheduler_pb.js';
+import { type Block, BlockStatus } from '../scheduler/block.js';
+import { blockFromWire } from '../wire/convert.js';
+import { grpcServiceDefinition } from '../wire/service-definition.js';
+import { contextFromEnv, requireContextEntries, type WorkerContext } from './context.js';
+
+export interface ClientOptions {
+  /** Blocks to keep requested ahead of use (default 1): more hides the round trip for cheap blocks. */
+  prefetch?: number;
+  /** Reported to the server in Hello. */
+  language?: string;
+}
+
+/** A request the server refused (it changed nothing). */
+export interface Rejection {
+  code: number;
+  message: string;
+  blockId: number;
+}
+
+export class ClientError extends Error {
+  override name = 'ClientError';
+}
+
+interface Waiter {
+  resolve: (block: Block | null) => void;
+  reject: (error: Error) => void;
+}
+
+const definition = grpcServiceDefinition(SchedulerServiceDescriptor);
+
+/**
+ * A worker's connection to a daisychain server: daisy's Client contract.
+ * `acquireBlock()` gives the next block of the worker's task, or null when
+ * the task has no more; `releaseBlock()` hands it back with its status;
+ * `acquire(fn)` does both around `fn`, failing the block if `fn` throws.
+ */
+export class Client {
+  readonly context: WorkerContext;
+  readonly taskId: string;
+  readonly workerId: string;
+  readonly prefetch: number;
+  /** Requests the server refused, oldest first. */
+  readonly rejections: Rejection[] = [];
+  private readonly grpc: GrpcClient;
+  private readonly call: ClientDuplexStream<WorkRequest, WorkResponse>;
+  private readonly ready: Block[] = [];
+  private readonly attempts = new Map<number, number>();
+  private readonly waiters: Waiter[] = [];
+  private outstanding = 0;
+  private shutdownReason: string | null = null;
+  private failure: Error | null = null;
+  private closed = false;
+
+  constructor(context?: WorkerContext, options: ClientOptions = {}) {
+    this.context = context ?? contextFromEnv();
+    const { host, port, taskId, workerId } = requireContextEntries(this.context);
+    this.taskId = taskId;
+    this.workerId = workerId;
+    this.prefetch = options.prefetch ?? 1;
+    if (!Number.isInteger(this.prefetch) || this.prefetch < 1 || this.prefetch > 1024) {
+      throw new ClientError(`prefetch must be an integer from 1 to 1024, got ${options.prefetch}`);
+    }
+    const target = `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
+    this.grpc = new GrpcClient(target, credentials.createInsecure(), {
+      'grpc.keepalive_time_ms': 30_000,
+      'grpc.keepalive_timeout_ms': 20_000,
+    });
+    this.call = this.grpc.makeBidiStreamRequest(
+      definition['work']!.path,
+      definition['work']!.requestSerialize,
+      definition['work']!.responseDeserialize,
+    ) as ClientDuplexStream<WorkRequest, WorkResponse>;
+    this.call.on('data', (response: WorkResponse) => this.onResponse(response));
+    this.call.on('error', (error: ServiceError) => this.onFailure(new ClientError(`the work stream to ${target} failed: ${error.details || error.message}`)));
+    this.call.on('end', () => this.onFailure(null));
+    this.send({
+      case: 'hello',
+      value: create(HelloSchema, { taskId, workerId, language: options.language ?? 'typescript', host: hostname(), pid: process.pid }),
+    });
+  }
+
+  /** Why the server said there are no more blocks, once it has. */
+  get shutdownMessage(): string | null {
+    return this.shutdownReason;
+  }
+
+  /** The attempt number of a held block: 0 the first time it is handed out. */
+  attemptOf(block: Block): number {
+    return this.attempts.get(block.blockId) ?? 0;
+  }
+
+  /** The next block of the task, or null when the task has no more blocks. */
+  acquireBlock(): Promise<Block | null> {
+    const block = this.ready.shift();
+    this.topUp();
+    if (block !== undefined) return Promise.resolve(block);
+    if (this.shutdownReason !== null) return Promise.resolve(null);
+    if (this.failure !== null) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  /**
+   * Hands a block back: SUCCESS unless its status is FAILED or `error` is
+   * given, in which case the error's message and stack reach the server.
+   */
+  releaseBlock(block: Block, error?: unknown): void {
+    const failed = error !== undefined || block.status === BlockStatus.FAILED;
+    block.status = failed ? BlockStatus.FAILED : BlockStatus.SUCCESS;
+    this.attempts.delete(block.blockId);
+    this.send({
+      case: 'release',
+      value: create(ReleaseSchema, {
+        blockId: BigInt(block.blockId),
+        status: failed ? WireBlockStatus.FAILED : WireBlockStatus.SUCCESS,
+        error: error === undefined ? (failed ? 'the block was marked FAILED' : '') : describeError(error),
+        traceback: error instanceof Error ? (error.stack ?? '') : '',
+      }),
+    });
+  }
+
+  /** Hands a block back as already done (the worker's own check found its output). */
+  skipBlock(block: Block): void {
+    block.status = BlockStatus.SUCCESS;
+    this.attempts.delete(block.blockId);
+    this.send({ case: 'skip', value: create(SkipSchema, { blockId: BigInt(block.blockId) }) });
+  }
+
+  /**
+   * Runs `fn` on the next block and releases it: as SUCCESS when `fn`
+   * returns (unless it set the status to FAILED), as FAILED with the error
+   * when it throws. Returns false when the task has no more blocks.
+   */
+  async acquire(fn: (block: Block) => unknown): Promise<boolean> {
+    const block = await this.acquireBlock();
+    if (block === null) return false;
+    block.status = BlockStatus.PROCESSING;
+    try {
+      await fn(block);
+    } catch (error) {
+      this.releaseBlock(block, error);
+      return true;
+    }
+    this.releaseBlock(block);
+    return true;
+  }
+
+  /** Ends the work stream; blocks still held return to the server as failed attempts. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await new Promise<void>((resolve) => {
+      if (this.failure !== null || this.call.writableEnded) {
+        resolve();
+        return;
+      }
+      this.call.once('end', () => resolve());
+      this.call.once('error', () => resolve());
+      this.call.once('close', () => resolve());
+      this.call.end();
+      // A server that never answers must not keep the worker from exiting.
+      setTimeout(resolve, 2000).unref();
+    });
+    this.grpc.close();
+  }
+
+  private topUp(): void {
+    if (this.shutdownReason !== null || this.failure !== null || this.closed) return;
+    const missing = this.prefetch - this.ready.length - this.outstanding;
+    if (missing <= 0) return;
+    this.outstanding += missing;
+    this.send({ case: 'acquire', value: create(AcquireSchema, { count: missing }) });
+  }
+
+  private send(message: WorkRequest['message']): void {
+    if (this.failure !== null) throw this.failure;
+    if (this.call.writableEnded) throw new ClientError('the client is closed');
+    this.call.write(create(WorkRequestSchema, { message }));
+  }
+
+  private onResponse(response: WorkResponse): void {
+    const message = response.message;
+    switch (message.case) {
+      case 'blocks':
+        for (const wire of message.value.blocks) {
+          const { block, attempt } = blockFromWire(wire);
+          this.attempts.set(block.blockId, attempt);
+          this.outstanding = Math.max(0, this.outstanding - 1);
+          const waiter = this.waiters.shift();
+          if (waiter !== undefined) waiter.resolve(block);
+          else this.ready.push(block);
+        }
+        break;
+      case 'shutdown':
+        this.shutdownReason = message.value.reason;
+        this.outstanding = 0;
+        for (const waiter of this.waiters.splice(0)) waiter.resolve(null);
+        break;
+      case 'rejected':
+        this.rejections.push({ code: message.value.code, message: message.value.message, blockId: Number(message.value.blockId) });
+        break;
+      case 'wait':
+      case undefined:
+        break;
+    }
+  }
+
+  private onFailure(error: ClientError | null): void {
+    if (this.failure !== null) return;
+    this.failure = error ?? new ClientError('the server ended the work stream');
+    for (const waiter of this.waiters.splice(0)) {
+      if (this.shutdownReason !== null) waiter.resolve(null);
+      else waiter.reject(this.failure);
+    }
+  }
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

@@ -1,0 +1,59 @@
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import type { WorkRequest, WorkResponse } from '../gen/daisychain/v1/scheduler_pb.js';
+
+/** Who is at the other end of a work stream, from its Hello. */
+export interface WorkerIdentity {
+  taskId: string;
+  workerId: string;
+  language: string;
+  host: string;
+  pid: number;
+}
+
+/**
+ * One worker's work stream: what it said it is, the blocks it holds, and how
+ * many more blocks it asked for and has not received yet.
+ */
+export class WorkSession {
+  static #nextId = 1;
+  readonly id = WorkSession.#nextId++;
+  identity: WorkerIdentity | null = null;
+  /** Block ids this stream holds. */
+  readonly held = new Set<number>();
+  /** Block ids taken away from this stream (timeout): a late release is refused with a reason. */
+  readonly reclaimed = new Set<number>();
+  /** Blocks asked for and not yet sent. */
+  wanted = 0;
+  /** A Wait was sent for the current parked request; sent once per parking. */
+  waitSent = false;
+  shutdownSent = false;
+  closed = false;
+
+  constructor(private readonly stream: ServerDuplexStream<WorkRequest, WorkResponse>) {}
+
+  get taskId(): string | null {
+    return this.identity?.taskId ?? null;
+  }
+
+  get label(): string {
+    const who = this.identity;
+    return who === null ? `stream ${this.id}` : `worker ${who.workerId} (${who.language}, pid ${who.pid} on ${who.host})`;
+  }
+
+  send(response: WorkResponse): void {
+    if (!this.closed) this.stream.write(response);
+  }
+
+  /** Ends the stream with a gRPC status (the worker sees it as an error). */
+  fail(code: number, details: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stream.emit('error', Object.assign(new Error(details), { code, details }));
+  }
+
+  end(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stream.end();
+  }
+}
