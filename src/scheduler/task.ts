@@ -26,6 +26,14 @@ export interface TaskOptions {
   /** Seconds a worker may hold a block before it is reclaimed; null for no limit. */
   timeout?: number | null;
   upstreamTasks?: readonly Task[];
+  /**
+   * A program (argv) run `numWorkers` times as the task's workers, in any
+   * language: it finds the server through DAISY_CONTEXT. Used instead of
+   * `processFunction` by runBlockwise.
+   */
+  workerCommand?: readonly string[] | null;
+  /** Worker processes that crash (or are restarted) beyond this many make runBlockwise abandon the task. */
+  maxWorkerRestarts?: number;
 }
 
 export class TaskValidationError extends Error {
@@ -52,6 +60,8 @@ export class Task {
   readonly fit: Fit;
   readonly timeout: number | null;
   readonly upstreamTasks: readonly Task[];
+  readonly workerCommand: readonly string[] | null;
+  readonly maxWorkerRestarts: number;
 
   constructor(options: TaskOptions) {
     const where = `task ${JSON.stringify(options.taskId)}`;
@@ -112,6 +122,14 @@ export class Task {
       }
     }
     const check = options.checkFunction ?? null;
+    const workerCommand = options.workerCommand ?? null;
+    if (workerCommand !== null && (!Array.isArray(workerCommand) || workerCommand.length === 0 || !workerCommand.every((a) => typeof a === 'string'))) {
+      throw new TaskValidationError(`${where}: workerCommand must be a non-empty array of strings (program and arguments)`);
+    }
+    const maxWorkerRestarts = options.maxWorkerRestarts ?? 10;
+    if (!Number.isInteger(maxWorkerRestarts) || maxWorkerRestarts < 0) {
+      throw new TaskValidationError(`${where}: maxWorkerRestarts must be a non-negative integer, got ${maxWorkerRestarts}`);
+    }
 
     this.taskId = options.taskId;
     this.totalRoi = totalRoi;
@@ -128,6 +146,8 @@ export class Task {
     this.fit = fit;
     this.timeout = timeout;
     this.upstreamTasks = [...upstreamTasks];
+    this.workerCommand = workerCommand === null ? null : [...workerCommand];
+    this.maxWorkerRestarts = maxWorkerRestarts;
   }
 
   /** The tasks this one reads from, as daisy's `requires()`. */

@@ -54,8 +54,8 @@ export interface SchedulerServiceEvents {
   /** Task states changed (coalesced by listeners as they like). */
   change: [];
   failure: [FailureRecord];
-  /** A worker released a failed block; the pool uses it to restart workers that keep failing. */
-  workerFailure: [workerId: string, taskId: string];
+  /** A worker released a block (or lost it); pools use it to restart workers that keep failing. */
+  workerRelease: [workerId: string, taskId: string, succeeded: boolean];
   /** Every task is done. */
   finished: [];
 }
@@ -378,9 +378,10 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
       };
       this.failures.push(record);
       this.emit('failure', record);
-      this.emit('workerFailure', record.workerId, block.taskId);
+      this.emit('workerRelease', record.workerId, block.taskId, false);
     } else {
       this.scheduler.releaseBlock(block);
+      if (holder.session.identity !== null) this.emit('workerRelease', holder.session.identity.workerId, block.taskId, true);
     }
     this.afterChange();
   }

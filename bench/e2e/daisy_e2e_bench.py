@@ -1,0 +1,296 @@
+"""End-to-end benchmark, daisy side (daisy 1.2.3 or daisy 2.0.0).
+
+Times ``daisy.run_blockwise([task])`` from the call until it returns, worker
+start-up and shut-down included, for a 3-D task whose block function does
+nothing (the block is marked done when it returns): what is measured is the
+scheduler, its server and its worker protocol, not the work.
+
+The task: write ROI 10^3 with a context of 1 voxel on each side (read ROI
+12^3), ``read_write_conflict=False``, ``fit="valid"``, no check function,
+``--workers`` worker processes. The block grid is the near-cubic grid with
+``--blocks`` blocks (exactly, when the number factors into three sides no
+more than 4x apart; otherwise the nearest k x k x m grid); the JSON line gives
+the count actually run.
+
+Run with the python of either peer venv (``bash bench/setup-peers.sh``)::
+
+    .cache/venv-daisy1/bin/python bench/e2e/daisy_e2e_bench.py --workers 2
+    .cache/venv-daisy2/bin/python bench/e2e/daisy_e2e_bench.py --workers 2
+
+Prints exactly one JSON line on stdout: impl, version, workers, blocks,
+seconds, blocks_per_s, ok, errors (plus grid and blocks_requested). daisy's
+progress bars, execution summary and worker output go to stderr or to
+./daisy_logs in a temporary working directory that is removed afterwards.
+
+Exit status: 0 on success, 1 when the run failed (run_blockwise returned
+False or raised, or the task state's counts are not the grid's), 2 on bad
+arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.metadata
+import json
+import math
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+import daisy
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+WRITE = 10
+CONTEXT = 1
+TASK_ID = "e2e"
+MAX_ELONGATION = 4  # longest side / shortest side accepted for an exact grid
+# Blocks per run when --blocks is not given, by daisy major version, chosen so
+# that a run takes a few seconds on the 2-core benchmark machine even with 1
+# worker: daisy 1.2.3 manages ~25 blocks/s per worker (each block costs a
+# request/response round trip that waits on TCP delayed ACKs), daisy 2.0.0
+# several thousand.
+DEFAULT_BLOCKS = {1: 200, 2: 20000}
+
+
+def process_block(_block: Any) -> None:
+    """The block function: a no-op. Both versions mark the block SUCCESS when
+    it returns. Module-level so that daisy 1.2.3 (dill) and daisy 2.0.0
+    (cloudpickle) can both ship it to their worker processes."""
+
+
+def icbrt(n: int) -> int:
+    """Integer cube root (floor), exact where float cbrt is off by one."""
+    k = round(n ** (1 / 3))
+    while k**3 > n:
+        k -= 1
+    while (k + 1) ** 3 <= n:
+        k += 1
+    return k
+
+
+def grid_shape(blocks: int) -> tuple[int, int, int]:
+    """Block grid with ``blocks`` blocks, as close to a cube as possible: the
+    shape barely matters without conflicts, but a cube keeps every axis's
+    ROI arithmetic exercised and the coordinates small."""
+    best: tuple[int, int, int] | None = None
+    for a in range(1, icbrt(blocks) + 1):
+        if blocks % a:
+            continue
+        rest = blocks // a
+        for b in range(a, math.isqrt(rest) + 1):
+            if rest % b == 0 and (best is None or rest // b < best[2]):
+                best = (a, b, rest // b)
+    if best is not None and best[2] <= MAX_ELONGATION * best[0]:
+        return best
+    # No balanced exact factorisation (a prime, say): the nearest k*k*m grid.
+    k = max(1, round(blocks ** (1 / 3)))
+    return (k, k, max(1, round(blocks / (k * k))))
+
+
+def make_task(grid: tuple[int, int, int], workers: int, major: int) -> Any:
+    total = daisy.Roi((0, 0, 0), tuple(WRITE * n + 2 * CONTEXT for n in grid))
+    read = daisy.Roi((0, 0, 0), (WRITE + 2 * CONTEXT,) * 3)
+    write = daisy.Roi((CONTEXT,) * 3, (WRITE,) * 3)
+    # daisy 2.0.0 renamed num_workers to max_workers; its v1-compat Task still
+    # takes num_workers but warns on stderr at every construction.
+    workers_kwarg = {"max_workers" if major >= 2 else "num_workers": workers}
+    task_class: Any = daisy.Task
+    return task_class(
+        TASK_ID,
+        total,
+        read,
+        write,
+        process_function=process_block,
+        read_write_conflict=False,
+        fit="valid",
+        **workers_kwarg,
+    )
+
+
+def record_task_states_v1(states: dict[str, Any]) -> None:
+    """daisy 1.2.3's run_blockwise returns only a bool, and its Server (and
+    with it the TaskStates) lives inside the call. Its run_blockwise attaches
+    a CLMonitor observer to that Server; replacing the class it instantiates
+    with a subclass that also keeps each task's live TaskState lets us read
+    the counts afterwards, with daisy's own progress bar and summary intact."""
+    from daisy import convenience  # only daisy 1.x has this module
+
+    base: Any = convenience.CLMonitor
+
+    class TaskStateRecorder(base):  # type: ignore[misc, valid-type]
+        def on_task_start(self, task_id: str, task_state: Any) -> None:
+            states[task_id] = task_state
+            super().on_task_start(task_id, task_state)
+
+    convenience.CLMonitor = TaskStateRecorder
+
+
+@contextlib.contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """Points file descriptor 1 at stderr: both versions print their
+    execution summary with print(), and daisy 1.2.3's forked workers inherit
+    the descriptor, so redirecting sys.stdout alone would not do."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def emit(record: dict[str, Any]) -> None:
+    print(json.dumps(record, ensure_ascii=False), flush=True)
+
+
+def start_watchdog(budget: float, record: dict[str, Any]) -> threading.Timer:
+    """Ends the process if run_blockwise is still running ``budget`` seconds
+    after it was called, so that a hung run (a worker that never connects)
+    cannot stall a whole benchmark series. A thread, not SIGALRM: daisy
+    2.0.0's run loop is native code that never returns to the interpreter to
+    run a signal handler. Workers exit on their own once the server's
+    sockets close with the process."""
+
+    def expire() -> None:
+        errors = [f"run_blockwise did not return within the budget of {budget:g} s"]
+        line = json.dumps({**record, "seconds": budget, "ok": False, "errors": errors}, ensure_ascii=False)
+        os.write(1, (line + "\n").encode())
+        print(f"error: {record['impl']}: {errors[0]}", file=sys.stderr, flush=True)
+        os._exit(1)
+
+    timer = threading.Timer(budget, expire)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+def run(grid: tuple[int, int, int], workers: int, major: int, *, progress: bool) -> tuple[float, list[str]]:
+    """Runs the task; returns the wall time of run_blockwise and the errors."""
+    expected = math.prod(grid)
+    task = make_task(grid, workers, major)
+    errors: list[str] = []
+    states: dict[str, Any] = {}
+    if major < 2:
+        record_task_states_v1(states)
+    start = time.perf_counter()
+    try:
+        with stdout_to_stderr():
+            if major >= 2:
+                # return_states gives the TaskStates instead of the bool; the
+                # bool is, by daisy 2.0.0's definition, "every task's
+                # completed_count equals its total_block_count", checked below.
+                states = daisy.run_blockwise([task], return_states=True, progress=progress)
+                succeeded = all(s.completed_count == s.total_block_count for s in states.values())
+            else:
+                succeeded = daisy.run_blockwise([task])
+    except Exception as error:  # noqa: BLE001 -- a crashed run is a result to report
+        seconds = time.perf_counter() - start
+        return seconds, [f"run_blockwise raised {type(error).__name__}: {error}"]
+    seconds = time.perf_counter() - start
+    if not succeeded:
+        errors.append("run_blockwise returned False")
+    state = states.get(TASK_ID)
+    if state is None:
+        errors.append(f"no task state for task {TASK_ID!r}")
+    else:
+        if state.total_block_count != expected:
+            errors.append(f"total_block_count is {state.total_block_count}, expected {expected}")
+        if state.completed_count != expected:
+            errors.append(f"completed_count is {state.completed_count}, expected {expected}")
+    return seconds, errors
+
+
+def parse_args(argv: list[str], major: int) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    parser.add_argument(
+        "--blocks",
+        type=int,
+        default=DEFAULT_BLOCKS.get(major, DEFAULT_BLOCKS[2]),
+        help=f"number of blocks (default for this daisy: {DEFAULT_BLOCKS.get(major, DEFAULT_BLOCKS[2])})",
+    )
+    parser.add_argument("--impl", default=None, help="label for the JSON line (default: 'daisy <version>')")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=0.0,
+        help="seconds after which a run still going is abandoned and reported failed (0: none)",
+    )
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="daisy 2.x only: run_blockwise(progress=False), no tqdm bar (daisy 1.2.3 always shows one)",
+    )
+    parser.add_argument(
+        "--keep-workdir",
+        action="store_true",
+        help="keep the temporary working directory (daisy_logs) and print its path on stderr",
+    )
+    args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error("--workers must be >= 1")
+    if args.blocks < 1:
+        parser.error("--blocks must be >= 1")
+    if args.budget < 0:
+        parser.error("--budget must be >= 0")
+    if args.no_progress and major < 2:
+        parser.error("--no-progress needs daisy 2.x: daisy 1.2.3's run_blockwise always shows its progress bar")
+    return args
+
+
+def main(argv: list[str]) -> int:
+    version = importlib.metadata.version("daisy")
+    major = int(version.split(".")[0])
+    args = parse_args(argv, major)
+    grid = grid_shape(args.blocks)
+    blocks = math.prod(grid)
+    record: dict[str, Any] = {
+        "impl": args.impl or f"daisy {version}",
+        "version": version,
+        "workers": args.workers,
+        "blocks": blocks,
+        "blocks_requested": args.blocks,
+        "grid": list(grid),
+    }
+    print(f"{record['impl']}: {args.workers} workers, {blocks} blocks (grid {grid})", file=sys.stderr, flush=True)
+    home = os.getcwd()
+    workdir = tempfile.mkdtemp(prefix="daisy-e2e-")
+    # Relative paths (daisy_logs) resolve against the cwd in the server and,
+    # inherited, in every worker: run where they can be thrown away.
+    os.chdir(workdir)
+    watchdog = start_watchdog(args.budget, record) if args.budget > 0 else None
+    try:
+        seconds, errors = run(grid, args.workers, major, progress=not args.no_progress)
+    finally:
+        if watchdog is not None:
+            watchdog.cancel()
+        os.chdir(home)
+        if args.keep_workdir:
+            print(f"workdir kept: {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    record.update(
+        {
+            "seconds": seconds,
+            "blocks_per_s": blocks / seconds if seconds > 0 else None,
+            "ok": not errors,
+            "errors": errors,
+        }
+    )
+    emit(record)
+    for error in errors:
+        print(f"error: {record['impl']}: {error}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

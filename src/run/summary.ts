@@ -1,0 +1,57 @@
+import type { FailureRecord, SchedulerService } from '../server/scheduler-service.js';
+import { countsOf, type ProgressMode } from './progress.js';
+
+/** The outcome of a run, as runBlockwise reports it. */
+export interface RunSummary {
+  succeeded: boolean;
+  interrupted: boolean;
+  seconds: number;
+  tasks: Record<string, string | number | boolean>[];
+  /** Blocks that failed for good, each with its last failed attempt. */
+  failedBlocks: FailureRecord[];
+}
+
+export function summarize(service: SchedulerService, seconds: number, interrupted: boolean): RunSummary {
+  const lastFailure = new Map<string, FailureRecord>();
+  for (const f of service.failures) lastFailure.set(`${f.taskId}/${f.blockId}`, f);
+  const failedBlocks: FailureRecord[] = [];
+  const tasks = [];
+  let succeeded = !interrupted;
+  for (const [taskId, state] of service.states()) {
+    if (state.completedCount !== state.totalBlockCount) succeeded = false;
+    tasks.push({ ...countsOf(taskId, state), abandoned: service.scheduler.isAbandoned(taskId) });
+    for (const blockId of service.scheduler.failedBlockIds(taskId)) {
+      const failure = lastFailure.get(`${taskId}/${blockId}`);
+      failedBlocks.push(
+        failure ?? { taskId, blockId, workerId: '-', error: 'failed without running (task abandoned)', traceback: '', attempt: 0, permanent: true },
+      );
+    }
+  }
+  return { succeeded, interrupted, seconds, tasks, failedBlocks };
+}
+
+/** Writes the summary for people (or as one JSON line in json mode). */
+export function printSummary(summary: RunSummary, mode: ProgressMode, out: { write(text: string): unknown }): void {
+  if (mode === 'none') return;
+  if (mode === 'json') {
+    out.write(`${JSON.stringify({ event: 'summary', ...summary })}\n`);
+    return;
+  }
+  const lines = [`Summary (${summary.seconds.toFixed(1)} s${summary.interrupted ? ', interrupted' : ''}):`];
+  for (const t of summary.tasks) {
+    lines.push(
+      `  ${t['task']}: ${t['total']} blocks, ${t['completed']} completed (${t['skipped']} skipped), ${t['failed']} failed, ${t['orphaned']} orphaned, ${t['pending']} pending${t['abandoned'] === true ? ' — abandoned' : ''}`,
+    );
+  }
+  if (summary.failedBlocks.length > 0) {
+    lines.push(`Failed blocks (${summary.failedBlocks.length}):`);
+    for (const f of summary.failedBlocks.slice(0, 20)) {
+      lines.push(`  ${f.taskId}/${f.blockId} on worker ${f.workerId} (attempt ${f.attempt + 1}): ${f.error}`);
+      const trace = f.traceback.trim();
+      if (trace !== '') lines.push(...trace.split('\n').slice(-6).map((l) => `      ${l}`));
+    }
+    if (summary.failedBlocks.length > 20) lines.push(`  ... and ${summary.failedBlocks.length - 20} more`);
+  }
+  lines.push(summary.succeeded ? 'All blocks succeeded.' : 'Not every block succeeded.');
+  out.write(`${lines.join('\n')}\n`);
+}

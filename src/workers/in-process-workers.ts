@@ -1,0 +1,43 @@
+import { Client } from '../client/client.js';
+import { BlockStatus } from '../scheduler/block.js';
+import type { Task } from '../scheduler/task.js';
+
+export interface InProcessWorkerOptions {
+  host: string;
+  port: number;
+  /** Blocks each worker keeps requested ahead (default 1). */
+  prefetch?: number;
+}
+
+/**
+ * Runs a task's `processFunction` in this process as `numWorkers` workers,
+ * each with its own work stream to the server, so that they follow exactly
+ * the protocol of remote workers. Suited to asynchronous (I/O-bound)
+ * functions; CPU-bound work belongs in worker processes (`workerCommand`).
+ * Resolves when every worker was told to shut down.
+ */
+export async function runInProcessWorkers(task: Task, options: InProcessWorkerOptions): Promise<void> {
+  const processFunction = task.processFunction;
+  if (processFunction === null) throw new Error(`task ${JSON.stringify(task.taskId)} has no processFunction`);
+  const workers = Array.from({ length: task.numWorkers }, async (_, i) => {
+    const client = new Client(
+      { hostname: options.host, port: String(options.port), task_id: task.taskId, worker_id: `${task.taskId}-inprocess-${i}` },
+      { prefetch: options.prefetch ?? 1 },
+    );
+    try {
+      while (
+        await client.acquire(async (block) => {
+          await processFunction(block);
+          if (block.status !== BlockStatus.FAILED && task.postCheck !== null && !(await task.postCheck(block))) {
+            throw new Error(`the check function of task ${JSON.stringify(task.taskId)} rejected block ${block.blockId} after processing`);
+          }
+        })
+      ) {
+        // each iteration processed one block
+      }
+    } finally {
+      await client.close();
+    }
+  });
+  await Promise.all(workers);
+}

@@ -1,0 +1,169 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { CONTEXT_VARIABLE, formatContext } from '../client/context.js';
+import type { SchedulerService } from '../server/scheduler-service.js';
+import type { Task } from '../scheduler/task.js';
+
+export interface WorkerPoolOptions {
+  /** Where the server listens, as workers should dial it. */
+  host: string;
+  port: number;
+  /** daisy's log directory: worker output goes to `<logDir>/<task>/worker_<id>.{out,err}`. */
+  logDir: string;
+  /** Consecutive failed blocks after which a worker process is restarted (default 3). */
+  maxConsecutiveFailures?: number;
+  /** Called for every worker start, restart and exit, for the progress display. */
+  onEvent?: (event: WorkerEvent) => void;
+}
+
+export interface WorkerEvent {
+  taskId: string;
+  workerId: string;
+  kind: 'started' | 'exited' | 'restarting' | 'abandoned';
+  detail: string;
+}
+
+interface LiveWorker {
+  readonly id: string;
+  readonly child: ChildProcess;
+  consecutiveFailures: number;
+  released: number;
+  /** Set when the pool itself stopped the worker (restart after failures, shutdown). */
+  stoppedBy: 'pool-restart' | 'pool-stop' | null;
+}
+
+let nextWorkerId = 0;
+
+/**
+ * Runs a task's `workerCommand` `numWorkers` times with DAISY_CONTEXT in the
+ * environment, as daisy's worker pools do. A worker that crashes (non-zero
+ * exit or signal), or keeps failing blocks, is replaced; past the task's
+ * `maxWorkerRestarts` the task is abandoned, which orphans its downstream,
+ * instead of respawning forever.
+ */
+export class WorkerProcessPool {
+  readonly taskId: string;
+  restarts = 0;
+  private readonly command: readonly string[];
+  private readonly live = new Map<string, LiveWorker>();
+  private stopping = false;
+  private readonly exits: Promise<void>[] = [];
+  private readonly maxConsecutiveFailures: number;
+
+  constructor(
+    private readonly task: Task,
+    private readonly service: SchedulerService,
+    private readonly options: WorkerPoolOptions,
+  ) {
+    if (task.workerCommand === null) throw new Error(`task ${JSON.stringify(task.taskId)} has no workerCommand`);
+    this.taskId = task.taskId;
+    this.command = task.workerCommand;
+    this.maxConsecutiveFailures = options.maxConsecutiveFailures ?? 3;
+    service.on('workerRelease', this.onRelease);
+  }
+
+  get liveCount(): number {
+    return this.live.size;
+  }
+
+  start(): void {
+    mkdirSync(join(this.options.logDir, this.taskId), { recursive: true });
+    for (let i = 0; i < this.task.numWorkers; i++) this.spawnWorker();
+  }
+
+  /** Stops every worker (SIGTERM, then SIGKILL after `graceMs`) and waits for them. */
+  async stop(graceMs = 3000): Promise<void> {
+    this.stopping = true;
+    this.service.off('workerRelease', this.onRelease);
+    for (const worker of this.live.values()) {
+      worker.stoppedBy ??= 'pool-stop';
+      worker.child.kill('SIGTERM');
+      setTimeout(() => worker.child.kill('SIGKILL'), graceMs).unref();
+    }
+    await Promise.all(this.exits);
+  }
+
+  /** Waits until every worker has exited on its own (after the server told it to shut down). */
+  async drained(graceMs: number): Promise<void> {
+    const timer = setTimeout(() => void this.stop(), graceMs);
+    await Promise.all(this.exits);
+    clearTimeout(timer);
+  }
+
+  private spawnWorker(): void {
+    const id = String(nextWorkerId++);
+    const context = formatContext({
+      hostname: this.options.host,
+      port: String(this.options.port),
+      task_id: this.taskId,
+      worker_id: id,
+      logdir: this.options.logDir,
+    });
+    const base = join(this.options.logDir, this.taskId, `worker_${id}`);
+    const out = openSync(`${base}.out`, 'w');
+    const err = openSync(`${base}.err`, 'w');
+    let child: ChildProcess;
+    try {
+      child = spawn(this.command[0]!, this.command.slice(1), {
+        env: { ...process.env, [CONTEXT_VARIABLE]: context },
+        stdio: ['ignore', out, err],
+      });
+    } finally {
+      closeSync(out);
+      closeSync(err);
+    }
+    const worker: LiveWorker = { id, child, consecutiveFailures: 0, released: 0, stoppedBy: null };
+    this.live.set(id, worker);
+    this.emitEvent(id, 'started', `pid ${child.pid ?? '?'}: ${this.command.join(' ')}`);
+    this.exits.push(
+      new Promise<void>((resolve) => {
+        child.once('error', (error) => {
+          // The program could not be started at all (no such file, no permission).
+          this.onExit(worker, null, null, error.message);
+          resolve();
+        });
+        child.once('exit', (code, signal) => {
+          this.onExit(worker, code, signal, null);
+          resolve();
+        });
+      }),
+    );
+  }
+
+  private readonly onRelease = (workerId: string, taskId: string, succeeded: boolean): void => {
+    if (taskId !== this.taskId) return;
+    const worker = this.live.get(workerId);
+    if (worker === undefined) return;
+    worker.released++;
+    worker.consecutiveFailures = succeeded ? 0 : worker.consecutiveFailures + 1;
+    if (worker.consecutiveFailures >= this.maxConsecutiveFailures && worker.stoppedBy === null) {
+      worker.stoppedBy = 'pool-restart';
+      this.emitEvent(worker.id, 'restarting', `failed ${worker.consecutiveFailures} blocks in a row`);
+      worker.child.kill('SIGTERM');
+    }
+  };
+
+  private onExit(worker: LiveWorker, code: number | null, signal: NodeJS.Signals | null, spawnError: string | null): void {
+    if (!this.live.delete(worker.id)) return;
+    const how = spawnError !== null ? `could not start: ${spawnError}` : signal !== null ? `killed by ${signal}` : `exited with status ${code}`;
+    this.emitEvent(worker.id, 'exited', how);
+    const over = this.service.states().get(this.taskId)!.isDone() || this.service.scheduler.isAbandoned(this.taskId);
+    if (this.stopping || over) return;
+    // A clean exit of a worker that did some work is its own business (it
+    // may process a fixed share); anything else counts against the cap.
+    const clean = spawnError === null && code === 0 && worker.released > 0 && worker.stoppedBy === null;
+    if (!clean) this.restarts++;
+    if (this.restarts > this.task.maxWorkerRestarts) {
+      const reason = `its workers failed ${this.restarts} times (maxWorkerRestarts ${this.task.maxWorkerRestarts}); last: worker ${worker.id} ${how}`;
+      this.emitEvent(worker.id, 'abandoned', reason);
+      this.service.abandonTask(this.taskId, reason);
+      return;
+    }
+    this.spawnWorker();
+  }
+
+  private emitEvent(workerId: string, kind: WorkerEvent['kind'], detail: string): void {
+    this.options.onEvent?.({ taskId: this.taskId, workerId, kind, detail });
+  }
+}
