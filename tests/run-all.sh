@@ -10,6 +10,20 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 bash tests/oracle/setup.sh
 
+echo "== Protocol: buf lint, buf breaking against the previous commit, generated code up to date"
+npx --no-install buf lint
+if git rev-parse -q --verify HEAD~1 >/dev/null && [ -n "$(git ls-tree HEAD~1 proto buf.yaml 2>/dev/null)" ]; then
+  npx --no-install buf breaking --against '.git#ref=HEAD~1'
+fi
+generated=$(mktemp -d)
+npx --no-install buf generate -o "$generated"
+if ! diff -r "$generated/src/gen" src/gen >/dev/null; then
+  echo "src/gen is stale: run \`npm run generate\` and commit the result" >&2
+  diff -r "$generated/src/gen" src/gen | head -20 >&2
+  exit 1
+fi
+rm -rf "$generated"
+
 echo "== TypeScript tests"
 npm run --silent build
 node --test --test-reporter=spec dist/tests/
