@@ -6,9 +6,11 @@ import {
   BlockStatus as WireBlockStatus,
   HelloSchema,
   ReleaseSchema,
+  ReleasesSchema,
   SchedulerService as SchedulerServiceDescriptor,
   SkipSchema,
   WorkRequestSchema,
+  type Release,
   type WorkRequest,
   type WorkResponse,
 } from '../gen/daisychain/v1/scheduler_pb.js';
@@ -61,6 +63,9 @@ export class Client {
   private readonly attempts = new Map<number, number>();
   private readonly waiters: Waiter[] = [];
   private outstanding = 0;
+  /** Releases not sent yet: flushed together once the worker waits (or sends anything else). */
+  private unsent: Release[] = [];
+  private flushScheduled = false;
   private shutdownReason: string | null = null;
   private failure: Error | null = null;
   private closed = false;
@@ -121,15 +126,37 @@ export class Client {
     const failed = error !== undefined || block.status === BlockStatus.FAILED;
     block.status = failed ? BlockStatus.FAILED : BlockStatus.SUCCESS;
     this.attempts.delete(block.blockId);
-    this.send({
-      case: 'release',
-      value: create(ReleaseSchema, {
+    this.queueRelease(
+      create(ReleaseSchema, {
         blockId: BigInt(block.blockId),
         status: failed ? WireBlockStatus.FAILED : WireBlockStatus.SUCCESS,
         error: error === undefined ? (failed ? 'the block was marked FAILED' : '') : describeError(error),
         traceback: error instanceof Error ? (error.stack ?? '') : '',
       }),
-    });
+    );
+  }
+
+  private queueRelease(release: Release): void {
+    if (this.failure !== null) throw this.failure;
+    this.unsent.push(release);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      // setImmediate runs once the worker has used up what it can do without
+      // waiting, so cheap blocks are released many to a message.
+      setImmediate(() => this.flushReleases());
+    }
+  }
+
+  private flushReleases(): void {
+    this.flushScheduled = false;
+    if (this.unsent.length === 0 || this.failure !== null || this.call.writableEnded) return;
+    const releases = this.unsent;
+    this.unsent = [];
+    const message: WorkRequest['message'] =
+      releases.length === 1
+        ? { case: 'release', value: releases[0]! }
+        : { case: 'releases', value: create(ReleasesSchema, { releases }) };
+    this.call.write(create(WorkRequestSchema, { message }));
   }
 
   /** Hands a block back as already done (the worker's own check found its output). */
@@ -170,6 +197,7 @@ export class Client {
       this.call.once('end', () => resolve());
       this.call.once('error', () => resolve());
       this.call.once('close', () => resolve());
+      this.flushReleases();
       this.call.end();
       // A server that never answers must not keep the worker from exiting.
       setTimeout(resolve, 2000).unref();
@@ -179,7 +207,11 @@ export class Client {
 
   private topUp(): void {
     if (this.shutdownReason !== null || this.failure !== null || this.closed) return;
-    const missing = this.prefetch - this.ready.length - this.outstanding;
+    // Ask again only when half the prefetch is used up, so that requests and
+    // the answers to them carry several blocks each.
+    const have = this.ready.length + this.outstanding;
+    if (have > Math.floor(this.prefetch / 2) || (have > 0 && this.prefetch === 1)) return;
+    const missing = this.prefetch - have;
     if (missing <= 0) return;
     this.outstanding += missing;
     this.send({ case: 'acquire', value: create(AcquireSchema, { count: missing }) });
@@ -188,6 +220,7 @@ export class Client {
   private send(message: WorkRequest['message']): void {
     if (this.failure !== null) throw this.failure;
     if (this.call.writableEnded) throw new ClientError('the client is closed');
+    this.flushReleases(); // keep the order in which the worker said things
     this.call.write(create(WorkRequestSchema, { message }));
   }
 

@@ -71,7 +71,8 @@ class BarProgress implements ProgressReporter {
   };
 
   workerEvent(event: WorkerEvent): void {
-    if (event.kind !== 'started') this.print(`worker ${event.workerId} of ${event.taskId} ${event.kind}: ${event.detail}`);
+    const routine = event.kind === 'started' || (event.kind === 'exited' && event.detail === 'exited with status 0');
+    if (!routine) this.print(`worker ${event.workerId} of ${event.taskId} ${event.kind}: ${event.detail}`);
   }
 
   /** Prints a message above the bars. */

@@ -208,7 +208,7 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
     if (session.closed) return;
     const message = request.message;
     if (message.case === undefined) {
-      this.reject(session, GrpcStatus.INVALID_ARGUMENT, 'empty WorkRequest: set hello, acquire, release or skip');
+      this.reject(session, GrpcStatus.INVALID_ARGUMENT, 'empty WorkRequest: set hello, acquire, release, releases or skip');
       return;
     }
     if (message.case === 'hello') {
@@ -226,6 +226,9 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
         break;
       case 'release':
         this.onRelease(session, message.value);
+        break;
+      case 'releases':
+        for (const release of message.value.releases) this.onRelease(session, release);
         break;
       case 'skip':
         this.onSkip(session, Number(message.value.blockId));

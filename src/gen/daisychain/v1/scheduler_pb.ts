@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file daisychain/v1/scheduler.proto.
  */
 export const file_daisychain_v1_scheduler: GenFile = /*@__PURE__*/
-  fileDesc("Ch1kYWlzeWNoYWluL3YxL3NjaGVkdWxlci5wcm90bxINZGFpc3ljaGFpbi52MSLbAQoFQmxvY2sSDwoHdGFza19pZBgBIAEoCRIQCghibG9ja19pZBgCIAEoBBIkCghyZWFkX3JvaRgDIAEoCzISLmRhaXN5Y2hhaW4udjEuUm9pEiUKCXdyaXRlX3JvaRgEIAEoCzISLmRhaXN5Y2hhaW4udjEuUm9pEioKBnN0YXR1cxgFIAEoDjIaLmRhaXN5Y2hhaW4udjEuQmxvY2tTdGF0dXMSDwoHYXR0ZW1wdBgGIAEoDRIlCgl0b3RhbF9yb2kYByABKAsyEi5kYWlzeWNoYWluLnYxLlJvaSKNAgoJVGFza1N0YXRlEg8KB3Rhc2tfaWQYASABKAkSDwoHc3RhcnRlZBgCIAEoCBIZChF0b3RhbF9ibG9ja19jb3VudBgDIAEoBBITCgtyZWFkeV9jb3VudBgEIAEoBBIYChBwcm9jZXNzaW5nX2NvdW50GAUgASgEEhUKDXBlbmRpbmdfY291bnQYBiABKAQSFwoPY29tcGxldGVkX2NvdW50GAcgASgEEhUKDXNraXBwZWRfY291bnQYCCABKAQSFAoMZmFpbGVkX2NvdW50GAkgASgEEhYKDm9ycGhhbmVkX2NvdW50GAogASgEEgwKBGRvbmUYCyABKAgSEQoJYWJhbmRvbmVkGAwgASgIIlgKBUhlbGxvEg8KB3Rhc2tfaWQYASABKAkSEQoJd29ya2VyX2lkGAIgASgJEhAKCGxhbmd1YWdlGAMgASgJEgwKBGhvc3QYBCABKAkSCwoDcGlkGAUgASgNIhgKB0FjcXVpcmUSDQoFY291bnQYASABKA0iaQoHUmVsZWFzZRIQCghibG9ja19pZBgBIAEoBBIqCgZzdGF0dXMYAiABKA4yGi5kYWlzeWNoYWluLnYxLkJsb2NrU3RhdHVzEg0KBWVycm9yGAMgASgJEhEKCXRyYWNlYmFjaxgEIAEoCSIYCgRTa2lwEhAKCGJsb2NrX2lkGAEgASgEIroBCgtXb3JrUmVxdWVzdBIlCgVoZWxsbxgBIAEoCzIULmRhaXN5Y2hhaW4udjEuSGVsbG9IABIpCgdhY3F1aXJlGAIgASgLMhYuZGFpc3ljaGFpbi52MS5BY3F1aXJlSAASKQoHcmVsZWFzZRgDIAEoCzIWLmRhaXN5Y2hhaW4udjEuUmVsZWFzZUgAEiMKBHNraXAYBCABKAsyEy5kYWlzeWNoYWluLnYxLlNraXBIAEIJCgdtZXNzYWdlIi4KBkJsb2NrcxIkCgZibG9ja3MYASADKAsyFC5kYWlzeWNoYWluLnYxLkJsb2NrIgYKBFdhaXQiGgoIU2h1dGRvd24SDgoGcmVhc29uGAEgASgJIjsKCFJlamVjdGVkEgwKBGNvZGUYASABKA0SDwoHbWVzc2FnZRgCIAEoCRIQCghibG9ja19pZBgDIAEoBCLBAQoMV29ya1Jlc3BvbnNlEicKBmJsb2NrcxgBIAEoCzIVLmRhaXN5Y2hhaW4udjEuQmxvY2tzSAASIwoEd2FpdBgCIAEoCzITLmRhaXN5Y2hhaW4udjEuV2FpdEgAEisKCHNodXRkb3duGAMgASgLMhcuZGFpc3ljaGFpbi52MS5TaHV0ZG93bkgAEisKCHJlamVjdGVkGAQgASgLMhcuZGFpc3ljaGFpbi52MS5SZWplY3RlZEgAQgkKB21lc3NhZ2UiKAoUR2V0VGFza1N0YXRlc1JlcXVlc3QSEAoIdGFza19pZHMYASADKAkiQQoVR2V0VGFza1N0YXRlc1Jlc3BvbnNlEigKBnN0YXRlcxgBIAMoCzIYLmRhaXN5Y2hhaW4udjEuVGFza1N0YXRlIhYKFFdhdGNoUHJvZ3Jlc3NSZXF1ZXN0IncKDEJsb2NrRmFpbHVyZRIPCgd0YXNrX2lkGAEgASgJEhAKCGJsb2NrX2lkGAIgASgEEhEKCXdvcmtlcl9pZBgDIAEoCRINCgVlcnJvchgEIAEoCRIRCgl0cmFjZWJhY2sYBSABKAkSDwoHYXR0ZW1wdBgGIAEoDSKBAQoVV2F0Y2hQcm9ncmVzc1Jlc3BvbnNlEigKBnN0YXRlcxgBIAMoCzIYLmRhaXN5Y2hhaW4udjEuVGFza1N0YXRlEiwKB2ZhaWx1cmUYAiABKAsyGy5kYWlzeWNoYWluLnYxLkJsb2NrRmFpbHVyZRIQCghmaW5pc2hlZBgDIAEoCCqVAQoLQmxvY2tTdGF0dXMSHAoYQkxPQ0tfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGAoUQkxPQ0tfU1RBVFVTX0NSRUFURUQQARIbChdCTE9DS19TVEFUVVNfUFJPQ0VTU0lORxACEhgKFEJMT0NLX1NUQVRVU19TVUNDRVNTEAMSFwoTQkxPQ0tfU1RBVFVTX0ZBSUxFRBAEMpECChBTY2hlZHVsZXJTZXJ2aWNlEkMKBFdvcmsSGi5kYWlzeWNoYWluLnYxLldvcmtSZXF1ZXN0GhsuZGFpc3ljaGFpbi52MS5Xb3JrUmVzcG9uc2UoATABEloKDUdldFRhc2tTdGF0ZXMSIy5kYWlzeWNoYWluLnYxLkdldFRhc2tTdGF0ZXNSZXF1ZXN0GiQuZGFpc3ljaGFpbi52MS5HZXRUYXNrU3RhdGVzUmVzcG9uc2USXAoNV2F0Y2hQcm9ncmVzcxIjLmRhaXN5Y2hhaW4udjEuV2F0Y2hQcm9ncmVzc1JlcXVlc3QaJC5kYWlzeWNoYWluLnYxLldhdGNoUHJvZ3Jlc3NSZXNwb25zZTABYgZwcm90bzM", [file_daisychain_v1_geometry]);
+  fileDesc("Ch1kYWlzeWNoYWluL3YxL3NjaGVkdWxlci5wcm90bxINZGFpc3ljaGFpbi52MSLbAQoFQmxvY2sSDwoHdGFza19pZBgBIAEoCRIQCghibG9ja19pZBgCIAEoBBIkCghyZWFkX3JvaRgDIAEoCzISLmRhaXN5Y2hhaW4udjEuUm9pEiUKCXdyaXRlX3JvaRgEIAEoCzISLmRhaXN5Y2hhaW4udjEuUm9pEioKBnN0YXR1cxgFIAEoDjIaLmRhaXN5Y2hhaW4udjEuQmxvY2tTdGF0dXMSDwoHYXR0ZW1wdBgGIAEoDRIlCgl0b3RhbF9yb2kYByABKAsyEi5kYWlzeWNoYWluLnYxLlJvaSKNAgoJVGFza1N0YXRlEg8KB3Rhc2tfaWQYASABKAkSDwoHc3RhcnRlZBgCIAEoCBIZChF0b3RhbF9ibG9ja19jb3VudBgDIAEoBBITCgtyZWFkeV9jb3VudBgEIAEoBBIYChBwcm9jZXNzaW5nX2NvdW50GAUgASgEEhUKDXBlbmRpbmdfY291bnQYBiABKAQSFwoPY29tcGxldGVkX2NvdW50GAcgASgEEhUKDXNraXBwZWRfY291bnQYCCABKAQSFAoMZmFpbGVkX2NvdW50GAkgASgEEhYKDm9ycGhhbmVkX2NvdW50GAogASgEEgwKBGRvbmUYCyABKAgSEQoJYWJhbmRvbmVkGAwgASgIIlgKBUhlbGxvEg8KB3Rhc2tfaWQYASABKAkSEQoJd29ya2VyX2lkGAIgASgJEhAKCGxhbmd1YWdlGAMgASgJEgwKBGhvc3QYBCABKAkSCwoDcGlkGAUgASgNIhgKB0FjcXVpcmUSDQoFY291bnQYASABKA0iaQoHUmVsZWFzZRIQCghibG9ja19pZBgBIAEoBBIqCgZzdGF0dXMYAiABKA4yGi5kYWlzeWNoYWluLnYxLkJsb2NrU3RhdHVzEg0KBWVycm9yGAMgASgJEhEKCXRyYWNlYmFjaxgEIAEoCSIYCgRTa2lwEhAKCGJsb2NrX2lkGAEgASgEIjQKCFJlbGVhc2VzEigKCHJlbGVhc2VzGAEgAygLMhYuZGFpc3ljaGFpbi52MS5SZWxlYXNlIucBCgtXb3JrUmVxdWVzdBIlCgVoZWxsbxgBIAEoCzIULmRhaXN5Y2hhaW4udjEuSGVsbG9IABIpCgdhY3F1aXJlGAIgASgLMhYuZGFpc3ljaGFpbi52MS5BY3F1aXJlSAASKQoHcmVsZWFzZRgDIAEoCzIWLmRhaXN5Y2hhaW4udjEuUmVsZWFzZUgAEiMKBHNraXAYBCABKAsyEy5kYWlzeWNoYWluLnYxLlNraXBIABIrCghyZWxlYXNlcxgFIAEoCzIXLmRhaXN5Y2hhaW4udjEuUmVsZWFzZXNIAEIJCgdtZXNzYWdlIi4KBkJsb2NrcxIkCgZibG9ja3MYASADKAsyFC5kYWlzeWNoYWluLnYxLkJsb2NrIgYKBFdhaXQiGgoIU2h1dGRvd24SDgoGcmVhc29uGAEgASgJIjsKCFJlamVjdGVkEgwKBGNvZGUYASABKA0SDwoHbWVzc2FnZRgCIAEoCRIQCghibG9ja19pZBgDIAEoBCLBAQoMV29ya1Jlc3BvbnNlEicKBmJsb2NrcxgBIAEoCzIVLmRhaXN5Y2hhaW4udjEuQmxvY2tzSAASIwoEd2FpdBgCIAEoCzITLmRhaXN5Y2hhaW4udjEuV2FpdEgAEisKCHNodXRkb3duGAMgASgLMhcuZGFpc3ljaGFpbi52MS5TaHV0ZG93bkgAEisKCHJlamVjdGVkGAQgASgLMhcuZGFpc3ljaGFpbi52MS5SZWplY3RlZEgAQgkKB21lc3NhZ2UiKAoUR2V0VGFza1N0YXRlc1JlcXVlc3QSEAoIdGFza19pZHMYASADKAkiQQoVR2V0VGFza1N0YXRlc1Jlc3BvbnNlEigKBnN0YXRlcxgBIAMoCzIYLmRhaXN5Y2hhaW4udjEuVGFza1N0YXRlIhYKFFdhdGNoUHJvZ3Jlc3NSZXF1ZXN0IncKDEJsb2NrRmFpbHVyZRIPCgd0YXNrX2lkGAEgASgJEhAKCGJsb2NrX2lkGAIgASgEEhEKCXdvcmtlcl9pZBgDIAEoCRINCgVlcnJvchgEIAEoCRIRCgl0cmFjZWJhY2sYBSABKAkSDwoHYXR0ZW1wdBgGIAEoDSKBAQoVV2F0Y2hQcm9ncmVzc1Jlc3BvbnNlEigKBnN0YXRlcxgBIAMoCzIYLmRhaXN5Y2hhaW4udjEuVGFza1N0YXRlEiwKB2ZhaWx1cmUYAiABKAsyGy5kYWlzeWNoYWluLnYxLkJsb2NrRmFpbHVyZRIQCghmaW5pc2hlZBgDIAEoCCqVAQoLQmxvY2tTdGF0dXMSHAoYQkxPQ0tfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGAoUQkxPQ0tfU1RBVFVTX0NSRUFURUQQARIbChdCTE9DS19TVEFUVVNfUFJPQ0VTU0lORxACEhgKFEJMT0NLX1NUQVRVU19TVUNDRVNTEAMSFwoTQkxPQ0tfU1RBVFVTX0ZBSUxFRBAEMpECChBTY2hlZHVsZXJTZXJ2aWNlEkMKBFdvcmsSGi5kYWlzeWNoYWluLnYxLldvcmtSZXF1ZXN0GhsuZGFpc3ljaGFpbi52MS5Xb3JrUmVzcG9uc2UoATABEloKDUdldFRhc2tTdGF0ZXMSIy5kYWlzeWNoYWluLnYxLkdldFRhc2tTdGF0ZXNSZXF1ZXN0GiQuZGFpc3ljaGFpbi52MS5HZXRUYXNrU3RhdGVzUmVzcG9uc2USXAoNV2F0Y2hQcm9ncmVzcxIjLmRhaXN5Y2hhaW4udjEuV2F0Y2hQcm9ncmVzc1JlcXVlc3QaJC5kYWlzeWNoYWluLnYxLldhdGNoUHJvZ3Jlc3NSZXNwb25zZTABYgZwcm90bzM", [file_daisychain_v1_geometry]);
 
 /**
  * @generated from message daisychain.v1.Block
@@ -262,6 +262,26 @@ export const SkipSchema: GenMessage<Skip> = /*@__PURE__*/
   messageDesc(file_daisychain_v1_scheduler, 5);
 
 /**
+ * Several releases in one message: a worker that finishes cheap blocks
+ * faster than the network turns around sends them together.
+ *
+ * @generated from message daisychain.v1.Releases
+ */
+export type Releases = Message<"daisychain.v1.Releases"> & {
+  /**
+   * @generated from field: repeated daisychain.v1.Release releases = 1;
+   */
+  releases: Release[];
+};
+
+/**
+ * Describes the message daisychain.v1.Releases.
+ * Use `create(ReleasesSchema)` to create a new message.
+ */
+export const ReleasesSchema: GenMessage<Releases> = /*@__PURE__*/
+  messageDesc(file_daisychain_v1_scheduler, 6);
+
+/**
  * @generated from message daisychain.v1.WorkRequest
  */
 export type WorkRequest = Message<"daisychain.v1.WorkRequest"> & {
@@ -292,6 +312,12 @@ export type WorkRequest = Message<"daisychain.v1.WorkRequest"> & {
      */
     value: Skip;
     case: "skip";
+  } | {
+    /**
+     * @generated from field: daisychain.v1.Releases releases = 5;
+     */
+    value: Releases;
+    case: "releases";
   } | { case: undefined; value?: undefined };
 };
 
@@ -300,7 +326,7 @@ export type WorkRequest = Message<"daisychain.v1.WorkRequest"> & {
  * Use `create(WorkRequestSchema)` to create a new message.
  */
 export const WorkRequestSchema: GenMessage<WorkRequest> = /*@__PURE__*/
-  messageDesc(file_daisychain_v1_scheduler, 6);
+  messageDesc(file_daisychain_v1_scheduler, 7);
 
 /**
  * Blocks for the worker, as many as are ready up to what it asked for.
@@ -319,7 +345,7 @@ export type Blocks = Message<"daisychain.v1.Blocks"> & {
  * Use `create(BlocksSchema)` to create a new message.
  */
 export const BlocksSchema: GenMessage<Blocks> = /*@__PURE__*/
-  messageDesc(file_daisychain_v1_scheduler, 7);
+  messageDesc(file_daisychain_v1_scheduler, 8);
 
 /**
  * Nothing is ready now; the request stays parked and is answered with
@@ -335,7 +361,7 @@ export type Wait = Message<"daisychain.v1.Wait"> & {
  * Use `create(WaitSchema)` to create a new message.
  */
 export const WaitSchema: GenMessage<Wait> = /*@__PURE__*/
-  messageDesc(file_daisychain_v1_scheduler, 8);
+  messageDesc(file_daisychain_v1_scheduler, 9);
 
 /**
  * The task has no more blocks: the worker should end.
@@ -354,7 +380,7 @@ export type Shutdown = Message<"daisychain.v1.Shutdown"> & {
  * Use `create(ShutdownSchema)` to create a new message.
  */
 export const ShutdownSchema: GenMessage<Shutdown> = /*@__PURE__*/
-  messageDesc(file_daisychain_v1_scheduler, 9);
+  messageDesc(file_daisychain_v1_scheduler, 10);
 
 /**
  * A request the server refused; it changed nothing. Releases and skips are
@@ -386,7 +412,7 @@ export type Rejected = Message<"daisychain.v1.Rejected"> & {
  * Use `create(RejectedSchema)` to create a new message.
  */
 export const RejectedSchema: GenMessage<Rejected> = /*@__PURE__*/
-  messageDesc(file_daisychain_v1_scheduler, 10);
+  messageDesc(file_daisychain_v1_scheduler, 11);
 
 /**
  * @generated from message daisychain.v1.WorkResponse
@@ -427,7 +453,7 @@ export type WorkResponse = Message<"daisychain.v1.WorkResponse"> & {
  * Use `create(WorkResponseSchema)` to create a new message.
  */
 export const WorkResponseSchema: GenMessage<WorkResponse> = /*@__PURE__*/
-  messageDesc(file_daisychain_v1_scheduler, 11);
+  messageDesc(file_daisychain_v1_scheduler, 12);
 
 /**
  * @generated from message daisychain.v1.GetTaskStatesRequest
@@ -446,7 +472,7 @@ export type GetTaskStatesRequest = Message<"daisychain.v1.GetTaskStatesRequest">
  * Use `create(GetTaskStatesRequestSchema)` to create a new message.
  */
 export const GetTaskStatesRequestSchema: GenMessage<GetTaskStatesRequest> = /*@__PURE__*/
-  messageDesc(file_daisychain_v1_scheduler, 12);
+  messageDesc(file_daisychain_v1_scheduler, 13);
 
 /**
  * @generated from message daisychain.v1.GetTaskStatesResponse
@@ -463,7 +489,7 @@ export type GetTaskStatesResponse = Message<"daisychain.v1.GetTaskStatesResponse
  * Use `create(GetTaskStatesResponseSchema)` to create a new message.
  */
 export const GetTaskStatesResponseSchema: GenMessage<GetTaskStatesResponse> = /*@__PURE__*/
-  messageDesc(file_daisychain_v1_scheduler, 13);
+  messageDesc(file_daisychain_v1_scheduler, 14);
 
 /**
  * @generated from message daisychain.v1.WatchProgressRequest
@@ -476,7 +502,7 @@ export type WatchProgressRequest = Message<"daisychain.v1.WatchProgressRequest">
  * Use `create(WatchProgressRequestSchema)` to create a new message.
  */
 export const WatchProgressRequestSchema: GenMessage<WatchProgressRequest> = /*@__PURE__*/
-  messageDesc(file_daisychain_v1_scheduler, 14);
+  messageDesc(file_daisychain_v1_scheduler, 15);
 
 /**
  * A block that failed permanently, with what its worker reported.
@@ -520,7 +546,7 @@ export type BlockFailure = Message<"daisychain.v1.BlockFailure"> & {
  * Use `create(BlockFailureSchema)` to create a new message.
  */
 export const BlockFailureSchema: GenMessage<BlockFailure> = /*@__PURE__*/
-  messageDesc(file_daisychain_v1_scheduler, 15);
+  messageDesc(file_daisychain_v1_scheduler, 16);
 
 /**
  * @generated from message daisychain.v1.WatchProgressResponse
@@ -553,7 +579,7 @@ export type WatchProgressResponse = Message<"daisychain.v1.WatchProgressResponse
  * Use `create(WatchProgressResponseSchema)` to create a new message.
  */
 export const WatchProgressResponseSchema: GenMessage<WatchProgressResponse> = /*@__PURE__*/
-  messageDesc(file_daisychain_v1_scheduler, 16);
+  messageDesc(file_daisychain_v1_scheduler, 17);
 
 /**
  * The life cycle of a block. daisy numbers CREATED 0 ... FAILED 3; on the

@@ -1,0 +1,92 @@
+/**
+ * End-to-end benchmark, daisychain side: runBlockwise over a no-op task whose
+ * workers are separate processes (bench/e2e/noop-worker.ts), timed from the
+ * call until it returns, worker start-up included, as
+ * bench/e2e/daisy_e2e_bench.py times daisy's run_blockwise. Prints one JSON
+ * line with the same fields.
+ *
+ *   node dist/bench/e2e/e2e-bench.js --workers N [--blocks B] [--prefetch K] [--impl LABEL]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { Roi, type RunSummary, Task, runBlockwise } from '../../src/index.js';
+
+const WRITE = 10;
+const CONTEXT = 1;
+const MAX_ELONGATION = 4;
+
+function usage(message: string): never {
+  process.stderr.write(`e2e-bench: ${message}\nusage: e2e-bench.js --workers N [--blocks B] [--prefetch K] [--impl LABEL]\n`);
+  process.exit(2);
+}
+
+/** The block grid the daisy side uses for the same count (see daisy_e2e_bench.py's grid_shape). */
+function gridShape(blocks: number): [number, number, number] {
+  let best: [number, number, number] | null = null;
+  for (let a = 1; a ** 3 <= blocks; a++) {
+    if (blocks % a !== 0) continue;
+    const rest = blocks / a;
+    for (let b = a; b * b <= rest; b++) {
+      if (rest % b === 0 && (best === null || rest / b < best[2])) best = [a, b, rest / b];
+    }
+  }
+  if (best !== null && best[2] <= MAX_ELONGATION * best[0]) return best;
+  const k = Math.max(1, Math.round(Math.cbrt(blocks)));
+  return [k, k, Math.max(1, Math.round(blocks / (k * k)))];
+}
+
+const args = new Map<string, string>();
+const argv = process.argv.slice(2);
+for (let i = 0; i < argv.length; i += 2) {
+  const value = argv[i + 1];
+  if (!argv[i]!.startsWith('--') || value === undefined) usage(`bad argument ${argv[i]}`);
+  args.set(argv[i]!.slice(2), value);
+}
+const workers = Number(args.get('workers') ?? usage('--workers is required'));
+const requested = Number(args.get('blocks') ?? '20000');
+const prefetch = Number(args.get('prefetch') ?? '8');
+const impl = args.get('impl') ?? 'daisychain (TS workers)';
+if (!Number.isInteger(workers) || workers < 1) usage('--workers must be a positive integer');
+if (!Number.isInteger(requested) || requested < 1) usage('--blocks must be a positive integer');
+
+const grid = gridShape(requested);
+const blocks = grid[0] * grid[1] * grid[2];
+const workerScript = fileURLToPath(new URL('./noop-worker.js', import.meta.url));
+const task = new Task({
+  taskId: 'bench',
+  totalRoi: new Roi([0, 0, 0], grid.map((n) => WRITE * n + 2 * CONTEXT)),
+  readRoi: new Roi([0, 0, 0], [WRITE + 2 * CONTEXT, WRITE + 2 * CONTEXT, WRITE + 2 * CONTEXT]),
+  writeRoi: new Roi([CONTEXT, CONTEXT, CONTEXT], [WRITE, WRITE, WRITE]),
+  readWriteConflict: false,
+  numWorkers: workers,
+  workerCommand: ['env', `PREFETCH=${prefetch}`, process.execPath, workerScript],
+});
+const logDir = mkdtempSync(join(tmpdir(), 'daisychain-e2e-'));
+let summary: RunSummary | undefined;
+const start = performance.now();
+const ok = await runBlockwise([task], { logDir, progress: 'none', onSummary: (s) => (summary = s) });
+const seconds = (performance.now() - start) / 1000;
+rmSync(logDir, { recursive: true, force: true });
+const completed = Number(summary?.tasks[0]?.['completed'] ?? -1);
+const errors: string[] = [];
+if (!ok) errors.push('runBlockwise returned false');
+if (completed !== blocks) errors.push(`completed ${completed} blocks, expected ${blocks}`);
+process.stdout.write(
+  `${JSON.stringify({
+    impl,
+    version: '0.1.0',
+    workers,
+    blocks,
+    blocks_requested: requested,
+    grid,
+    prefetch,
+    seconds,
+    blocks_per_s: blocks / seconds,
+    ok: errors.length === 0,
+    errors,
+  })}\n`,
+);
+process.exitCode = errors.length === 0 ? 0 : 1;
