@@ -173,3 +173,31 @@ test('workers that keep crashing make the task abandoned, not respawned forever'
   const starts = readdirSync(join(dir, 'logs', 'crashing')).filter((f) => f.endsWith('.out')).length;
   assert.ok(starts >= 5 && starts <= 6, `${starts} worker starts`);
 });
+
+test('initCallbackFn runs once per task with the context; an abort stops the workers and returns false', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'daisychain-abort-'));
+  const contexts: Readonly<Record<string, string>>[] = [];
+  const write = new Roi([0], [10]);
+  const task = new Task({
+    taskId: 'slow',
+    totalRoi: new Roi([0], [1000]),
+    readRoi: write,
+    writeRoi: write,
+    numWorkers: 2,
+    initCallbackFn: (context) => void contexts.push(context),
+    // Workers that take a second per block: the run is stopped long before the end.
+    workerCommand: ['env', `RECORD_FILE=${join(dir, 'r')}`, 'BLOCK_DELAY_MS=1000', process.execPath, workerScript],
+  });
+  const abort = new AbortController();
+  setTimeout(() => abort.abort(), 1500);
+  let summary: RunSummary | undefined;
+  const started = Date.now();
+  const ok = await runBlockwise([task], { logDir: join(dir, 'logs'), progress: 'none', signal: abort.signal, onSummary: (s) => (summary = s) });
+  assert.equal(ok, false);
+  assert.ok(Date.now() - started < 10_000, 'stopped promptly');
+  assert.equal(summary!.interrupted, true);
+  assert.ok((summary!.tasks[0]!['completed'] as number) < 100);
+  assert.equal(contexts.length, 1);
+  assert.equal(contexts[0]!['task_id'], 'slow');
+  assert.match(contexts[0]!['port']!, /^\d+$/);
+});

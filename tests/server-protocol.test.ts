@@ -243,3 +243,49 @@ test('200 concurrent worker streams on one server: every block handed out exactl
   assert.equal(service.failures.length, 0);
   await server.close();
 });
+
+test('GetTaskStates and the WatchProgress feed report the states until every task is done', async () => {
+  const { Client: GrpcClient, credentials } = await import('@grpc/grpc-js');
+  const { grpcServiceDefinition } = await import('../src/wire/service-definition.js');
+  const { SchedulerService: Descriptor, GetTaskStatesRequestSchema, WatchProgressRequestSchema } = await import('../src/gen/daisychain/v1/scheduler_pb.js');
+  type Methods = ReturnType<typeof grpcServiceDefinition>;
+  const methods: Methods = grpcServiceDefinition(Descriptor);
+  const service = new SchedulerService([lineTask('t', 20)]);
+  const server = await startServer(service);
+  const grpc = new GrpcClient(server.address, credentials.createInsecure());
+
+  const states = (ids: string[]) =>
+    new Promise<{ code?: number; details?: string; states?: { taskId: string; totalBlockCount: bigint; completedCount: bigint; done: boolean }[] }>((resolve) => {
+      const m = methods['getTaskStates']!;
+      grpc.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, create(GetTaskStatesRequestSchema, { taskIds: ids }), (error, response) =>
+        resolve(error !== null ? { code: error.code, details: error.details } : (response as { states: never })),
+      );
+    });
+  const initial = await states([]);
+  assert.equal(initial.states![0]!.taskId, 't');
+  assert.equal(initial.states![0]!.totalBlockCount, 20n);
+  const unknown = await states(['x']);
+  assert.equal(unknown.code, status.NOT_FOUND);
+  assert.match(unknown.details!, /unknown task id "x"/);
+
+  const watch = methods['watchProgress']!;
+  const feed = grpc.makeServerStreamRequest(watch.path, watch.requestSerialize, watch.responseDeserialize, create(WatchProgressRequestSchema));
+  const updates: { finished: boolean; completed: number }[] = [];
+  const ended = new Promise<void>((resolve) => feed.on('end', resolve));
+  feed.on('data', (u: { finished: boolean; states: { completedCount: bigint }[] }) => updates.push({ finished: u.finished, completed: Number(u.states[0]!.completedCount) }));
+  feed.on('error', () => {});
+
+  const worker = new Client({ hostname: '127.0.0.1', port: String(server.port), task_id: 't', worker_id: 'w' }, { prefetch: 4 });
+  while (await worker.acquire(() => new Promise((resolve) => setTimeout(resolve, 10)))) {
+    // until done
+  }
+  await ended;
+  assert.equal(updates[0]!.completed, 0);
+  assert.deepEqual(updates.at(-1), { finished: true, completed: 20 });
+  assert.ok(updates.length >= 2);
+  const final = await states(['t']);
+  assert.equal(final.states![0]!.done, true);
+  await worker.close();
+  grpc.close();
+  await server.close();
+});
