@@ -22,6 +22,12 @@ if ! diff -r "$generated/src/gen" src/gen >/dev/null; then
   diff -r "$generated/src/gen" src/gen | head -20 >&2
   exit 1
 fi
+bash clients/python/generate.sh "$generated/python"
+if ! diff -r "$generated/python/daisychain/v1" clients/python/src/daisychain/v1 >/dev/null; then
+  echo "clients/python/src/daisychain/v1 is stale: run \`npm run generate\` and commit the result" >&2
+  diff -r "$generated/python/daisychain/v1" clients/python/src/daisychain/v1 | head -20 >&2
+  exit 1
+fi
 rm -rf "$generated"
 
 echo "== TypeScript tests"
