@@ -49,7 +49,6 @@ export class Task {
   readonly totalRoi: Roi;
   readonly readRoi: Roi;
   readonly writeRoi: Roi;
-  readonly totalWriteRoi: Roi;
   readonly processFunction: ProcessFunction | null;
   readonly preCheck: CheckFunction | null;
   readonly postCheck: CheckFunction | null;
@@ -135,7 +134,6 @@ export class Task {
     this.totalRoi = totalRoi;
     this.readRoi = readRoi;
     this.writeRoi = writeRoi;
-    this.totalWriteRoi = totalRoi.grow(writeRoi.begin.sub(readRoi.begin).neg(), readRoi.end.sub(writeRoi.end).neg());
     this.processFunction = options.processFunction ?? null;
     this.preCheck = typeof check === 'function' ? check : check === null ? null : check[0];
     this.postCheck = check !== null && typeof check !== 'function' ? check[1] : null;
@@ -148,6 +146,11 @@ export class Task {
     this.upstreamTasks = [...upstreamTasks];
     this.workerCommand = workerCommand === null ? null : [...workerCommand];
     this.maxWorkerRestarts = maxWorkerRestarts;
+  }
+
+  /** The region the task's blocks may write: the total ROI shrunk by the context. */
+  get totalWriteRoi(): Roi {
+    return this.totalRoi.grow(this.writeRoi.begin.sub(this.readRoi.begin).neg(), this.readRoi.end.sub(this.writeRoi.end).neg());
   }
 
   /** The tasks this one reads from, as daisy's `requires()`. */
