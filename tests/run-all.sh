@@ -38,5 +38,7 @@ echo "== Python lint (ruff)"
 .cache/venv-daisy1/bin/ruff check .
 .cache/venv-daisy1/bin/ruff format --check .
 
-echo "== Python tests"
+echo "== Python tests: the daisy oracle, then the Python client against the real server"
 PYTHONHASHSEED=0 .cache/venv-daisy1/bin/python -m pytest -q tests/oracle
+bash clients/python/setup-test-env.sh
+.cache/venv-client/bin/python -m pytest -q clients/python/tests

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { create } from '@bufbuild/protobuf';
-import { Client as GrpcClient, credentials, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import { Client as GrpcClient, credentials, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import {
   AcquireSchema,
   BlockStatus as WireBlockStatus,
@@ -69,6 +69,7 @@ export class Client {
   private shutdownReason: string | null = null;
   private failure: Error | null = null;
   private closed = false;
+  private received = false;
 
   constructor(context?: WorkerContext, options: ClientOptions = {}) {
     this.context = context ?? contextFromEnv();
@@ -90,7 +91,15 @@ export class Client {
       definition['work']!.responseDeserialize,
     ) as ClientDuplexStream<WorkRequest, WorkResponse>;
     this.call.on('data', (response: WorkResponse) => this.onResponse(response));
-    this.call.on('error', (error: ServiceError) => this.onFailure(new ClientError(`the work stream to ${target} failed: ${error.details || error.message}`)));
+    this.call.on('error', (error: ServiceError) => {
+      if (error.code === status.UNAVAILABLE && !this.received) {
+        // A worker started after the run ended finds no server: like daisy
+        // 2.0, it has nothing to do (and says so).
+        process.emitWarning(`no daisychain server at ${target} (${error.details}); no blocks to process`);
+        this.shutdownReason = `no server at ${target}`;
+      }
+      this.onFailure(new ClientError(`the work stream to ${target} failed: ${error.details || error.message}`));
+    });
     this.call.on('end', () => this.onFailure(null));
     this.send({
       case: 'hello',
@@ -225,6 +234,7 @@ export class Client {
   }
 
   private onResponse(response: WorkResponse): void {
+    this.received = true;
     const message = response.message;
     switch (message.case) {
       case 'blocks':
