@@ -5,7 +5,10 @@
  * bench/e2e/daisy_e2e_bench.py times daisy's run_blockwise. Prints one JSON
  * line with the same fields.
  *
- *   node dist/bench/e2e/e2e-bench.js --workers N [--blocks B] [--prefetch K] [--impl LABEL]
+ *   node dist/bench/e2e/e2e-bench.js --workers N [--blocks B] [--prefetch K] [--python PYTHON] [--impl LABEL]
+ *
+ * With --python, the workers are bench/e2e/noop_worker.py run by that
+ * interpreter (one with the daisychain Python client installed).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,13 +51,17 @@ for (let i = 0; i < argv.length; i += 2) {
 const workers = Number(args.get('workers') ?? usage('--workers is required'));
 const requested = Number(args.get('blocks') ?? '20000');
 const prefetch = Number(args.get('prefetch') ?? '8');
-const impl = args.get('impl') ?? 'daisychain (TS workers)';
+const python = args.get('python');
+const impl = args.get('impl') ?? (python === undefined ? 'daisychain (TS workers)' : 'daisychain (Python workers)');
 if (!Number.isInteger(workers) || workers < 1) usage('--workers must be a positive integer');
 if (!Number.isInteger(requested) || requested < 1) usage('--blocks must be a positive integer');
 
 const grid = gridShape(requested);
 const blocks = grid[0] * grid[1] * grid[2];
-const workerScript = fileURLToPath(new URL('./noop-worker.js', import.meta.url));
+const workerCommand =
+  python === undefined
+    ? [process.execPath, fileURLToPath(new URL('./noop-worker.js', import.meta.url))]
+    : [python, fileURLToPath(new URL('../../../bench/e2e/noop_worker.py', import.meta.url))];
 const task = new Task({
   taskId: 'bench',
   totalRoi: new Roi([0, 0, 0], grid.map((n) => WRITE * n + 2 * CONTEXT)),
@@ -62,7 +69,7 @@ const task = new Task({
   writeRoi: new Roi([CONTEXT, CONTEXT, CONTEXT], [WRITE, WRITE, WRITE]),
   readWriteConflict: false,
   numWorkers: workers,
-  workerCommand: ['env', `PREFETCH=${prefetch}`, process.execPath, workerScript],
+  workerCommand: ['env', `PREFETCH=${prefetch}`, ...workerCommand],
 });
 const logDir = mkdtempSync(join(tmpdir(), 'daisychain-e2e-'));
 let summary: RunSummary | undefined;

@@ -18,6 +18,7 @@ prefetch=${PREFETCH:-32}
 repeats=${REPEATS:-1}
 
 bash bench/setup-peers.sh >&2
+bash clients/python/setup-test-env.sh >&2
 mkdir -p .cache/bench
 out=.cache/bench/e2e-$(date -u +%Y%m%dT%H%M%SZ).jsonl
 printf '{"meta": true, "cores": %s, "node": "%s", "loadavg_at_start": "%s", "blocks": %s, "daisy1_blocks": %s, "prefetch": %s}\n' \
@@ -36,6 +37,7 @@ run() {
 for ((r = 0; r < repeats; r++)); do
   for w in $workers; do
     run "daisychain, $w workers" node dist/bench/e2e/e2e-bench.js --workers "$w" --blocks "$blocks" --prefetch "$prefetch"
+    run "daisychain (Python), $w workers" node dist/bench/e2e/e2e-bench.js --workers "$w" --blocks "$blocks" --prefetch "$prefetch" --python .cache/venv-client/bin/python
     run "daisy 2.0.0, $w workers" .cache/venv-daisy2/bin/python bench/e2e/daisy_e2e_bench.py --workers "$w" --blocks "$blocks" --budget 300
     run "daisy 1.2.3, $w workers" .cache/venv-daisy1/bin/python bench/e2e/daisy_e2e_bench.py --workers "$w" --blocks "$daisy1_blocks" --budget 300
   done

@@ -24,14 +24,29 @@ class Block:
     ``block_id`` is ``(task_id, id)`` as in daisy; ``id`` is daisy's Cantor number.
     """
 
-    def __init__(self, task_id: str, block_id: int, read_roi: Roi, write_roi: Roi, total_roi: Roi, attempt: int = 0):
+    def __init__(
+        self,
+        task_id: str,
+        block_id: int,
+        read_roi: Roi,
+        write_roi: Roi,
+        total_roi: Roi | geometry_pb2.Roi,
+        attempt: int = 0,
+    ):
         self.task_id = task_id
         self.block_id = (task_id, block_id)
         self.read_roi = read_roi
         self.write_roi = write_roi
-        self.total_roi = total_roi
+        # Converted on first use: few workers look at it, every block carries it.
+        self._total_roi = total_roi
         self.attempt = attempt
         self.status = BlockStatus.CREATED
+
+    @property
+    def total_roi(self) -> Roi:
+        if isinstance(self._total_roi, geometry_pb2.Roi):
+            self._total_roi = roi_from_wire(self._total_roi)
+        return self._total_roi
 
     @property
     def id(self) -> int:
@@ -58,7 +73,7 @@ def block_from_wire(message: scheduler_pb2.Block) -> Block:
         message.block_id,
         roi_from_wire(message.read_roi),
         roi_from_wire(message.write_roi),
-        roi_from_wire(message.total_roi),
+        message.total_roi,
         message.attempt,
     )
     block.status = BlockStatus.PROCESSING

@@ -65,6 +65,9 @@ class Client:
         self.prefetch = prefetch
         self.rejections: list[Rejection] = []
         self._ready: deque[Block] = deque()
+        # Releases are sent together when the worker next asks for blocks or
+        # waits, so that cheap blocks cost one message per batch.
+        self._unsent: list[scheduler_pb2.Release] = []
         self._outstanding = 0
         self._shutdown_reason: str | None = None
         self._failure: ClientError | None = None
@@ -117,6 +120,8 @@ class Client:
 
     def close(self) -> None:
         """Ends the work stream; blocks still held return to the server as failed attempts."""
+        if self._failure is None:
+            self._flush()
         self._requests.put(None)
         self._reader.join(timeout=5)
         self._channel.close()
@@ -132,6 +137,7 @@ class Client:
             if self._failure is not None:
                 raise self._failure
             self._top_up()
+            self._flush()
             event = self._events.get()
             if isinstance(event, Block):
                 self._ready.append(event)
@@ -153,11 +159,25 @@ class Client:
         release = scheduler_pb2.Release(
             block_id=block.id, status=status, error=error if failed else "", traceback=trace
         )
-        self._send(scheduler_pb2.WorkRequest(release=release))
+        if self._failure is not None:
+            raise self._failure
+        self._unsent.append(release)
+        if len(self._unsent) >= max(1, self.prefetch // 2):
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._unsent:
+            return
+        releases, self._unsent = self._unsent, []
+        if len(releases) == 1:
+            self._requests.put(scheduler_pb2.WorkRequest(release=releases[0]))
+        else:
+            self._requests.put(scheduler_pb2.WorkRequest(releases=scheduler_pb2.Releases(releases=releases)))
 
     def _send(self, request: scheduler_pb2.WorkRequest) -> None:
         if self._failure is not None:
             raise self._failure
+        self._flush()  # keep the order in which the worker said things
         self._requests.put(request)
 
     def _read(self) -> None:
