@@ -110,7 +110,10 @@ def test_a_task_processed_entirely_by_python_workers(serve, tmp_path: Path) -> N
     server = serve([line_task("py", 60)])
     record_file = tmp_path / "records.txt"
     workers = [
-        start_worker([sys.executable, str(PY_WORKER)], server, "py", str(i), RECORD_FILE=str(record_file), PREFETCH="4")
+        # 20 ms a block: long enough that every worker has started before the task ends
+        start_worker(
+            [sys.executable, str(PY_WORKER)], server, "py", str(i), RECORD_FILE=str(record_file), BLOCK_DELAY_S="0.02"
+        )
         for i in range(3)
     ]
     assert [w.wait(timeout=60) for w in workers] == [0, 0, 0]
@@ -125,7 +128,7 @@ def test_a_task_processed_entirely_by_python_workers(serve, tmp_path: Path) -> N
 def test_typescript_and_python_workers_share_one_task(serve, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     server = serve([line_task("mixed", 200)])
     record_file = tmp_path / "records.txt"
-    env = {"RECORD_FILE": str(record_file), "BLOCK_DELAY_S": "0.005", "BLOCK_DELAY_MS": "5"}
+    env = {"RECORD_FILE": str(record_file), "BLOCK_DELAY_S": "0.01", "BLOCK_DELAY_MS": "10"}
     workers = [start_worker([sys.executable, str(PY_WORKER)], server, "mixed", f"py{i}", **env) for i in range(2)]
     workers += [start_worker(["node", str(TS_WORKER)], server, "mixed", f"ts{i}", **env) for i in range(2)]
     assert [w.wait(timeout=60) for w in workers] == [0, 0, 0, 0]
