@@ -28,7 +28,7 @@
 import { performance } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { BlockStatus, Roi, Scheduler, Task } from '../../src/index.js';
+import { BlockStatus, Roi, Scheduler, Task } from '../../src/core.js';
 
 const CASES = ['conflict', 'no-conflict', 'first-block', 'first-block-warm'] as const;
 type Case = (typeof CASES)[number];

@@ -1,0 +1,27 @@
+/**
+ * The in-process core: geometry, the block-wise dependency graph and the
+ * scheduler, without the gRPC server, client and worker pools (and without
+ * loading grpc-js). `import ... from 'daisychain/core'`.
+ */
+export { Coordinate, type CoordinateLike } from './geometry/coordinate.js';
+export { Roi } from './geometry/roi.js';
+export { cantorNumber } from './graph/cantor.js';
+export {
+  BlockwiseDependencyGraph,
+  type BlockwiseDependencyGraphOptions,
+  type Box,
+} from './graph/blockwise-dependency-graph.js';
+export { DependencyGraph } from './graph/dependency-graph.js';
+export { Block, BlockStatus } from './scheduler/block.js';
+export {
+  Task,
+  TaskValidationError,
+  FITS,
+  type Fit,
+  type TaskOptions,
+  type ProcessFunction,
+  type CheckFunction,
+  type InitCallback,
+} from './scheduler/task.js';
+export { TaskState } from './scheduler/task-state.js';
+export { Scheduler, SchedulerError, type SchedulerOptions } from './scheduler/scheduler.js';
