@@ -94,8 +94,15 @@ test('a worker killed with SIGKILL mid-block loses nothing: the block is retried
   assert.ok(existsSync(marker), 'a worker was killed');
   const records = readRecords(join(dir, 'records.txt'));
   const seen = records.map((r) => `${r.taskId} ${r.blockId}`);
-  assert.equal(new Set(seen).size, seen.length);
-  assert.deepEqual(new Set(seen), allBlocks(tasks));
+  assert.deepEqual(new Set(seen), allBlocks(tasks), 'no block lost');
+  // A block the killed worker finished just before dying may run again: its
+  // release can die with the process (at-least-once, as in daisy).
+  const killed = readFileSync(marker, 'utf8').trim();
+  const counts = new Map<string, number>();
+  for (const s of seen) counts.set(s, (counts.get(s) ?? 0) + 1);
+  const repeated = [...counts].filter(([, n]) => n > 1).map(([s]) => s);
+  assert.ok(repeated.length <= 1, `repeated: ${repeated.join(', ')}`);
+  for (const s of repeated) assert.ok(records.some((r) => `${r.taskId} ${r.blockId}` === s && r.workerId === killed));
   const retried = records.filter((r) => r.blockId === 5);
   assert.ok(retried.some((r) => r.attempt === 1), `block 5 was retried: ${JSON.stringify(retried)}`);
   assert.ok(summary!.failedBlocks.length === 0);

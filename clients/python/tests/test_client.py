@@ -154,8 +154,13 @@ def test_a_python_worker_killed_mid_block_loses_nothing(serve, tmp_path: Path) -
     code, stderr = server.wait()
     assert code == 0, stderr
     rows = records(record_file)
-    assert len({r[1] for r in rows}) == len(rows) == 30
-    assert [r[3] for r in rows if r[1] == "5"] == ["1"], "block 5 was retried once, by the second worker"
+    assert {r[1] for r in rows} == {str(b) for b in range(30)}, "no block lost"
+    assert [(r[2], r[3]) for r in rows if r[1] == "5"] == [("rescuer", "1")], "block 5 was retried by the second worker"
+    # A block the victim finished just before dying may be done again: its release
+    # can die with the process (at-least-once, as in daisy). Nothing else repeats.
+    repeated = [b for b, n in Counter(r[1] for r in rows).items() if n > 1]
+    assert all(any(r[1] == b and r[2] == "victim" for r in rows) for b in repeated)
+    assert len(repeated) <= 1
 
 
 def test_worker_pool_launches_python_workers_and_exceptions_reach_the_summary(tmp_path: Path) -> None:
