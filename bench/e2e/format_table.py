@@ -25,6 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+# bench/ holds the table code the two reports share.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from text_table import render
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
@@ -72,18 +76,6 @@ def fmt_rate(rate: float) -> str:
 
 def fmt_ratio(ratio: float) -> str:
     return f"{ratio:.2f}×" if ratio < 100 else f"{ratio:,.0f}×"
-
-
-def render(headers: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-
-    def line(cells: list[str]) -> str:
-        first = cells[0].ljust(widths[0])
-        rest = [c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True)]
-        return " | ".join([first, *rest])
-
-    rule = "-+-".join("-" * w for w in widths)
-    return "\n".join([line(headers), rule, *(line(r) for r in rows)])
 
 
 def read_records(lines: Iterable[str], warnings: list[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -19,6 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# bench/ holds the table code the two reports share.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from text_table import render
+
 IMPLS = ("daisychain", "daisy 2.0.0", "daisy 1.2.3")
 BASE = "daisychain"
 CASE_TITLES = {
@@ -82,18 +86,6 @@ def fmt_rate(rate: float) -> str:
 def fmt_ratio(value: float, *, approx: bool, lower_bound: bool) -> str:
     prefix = ">" if lower_bound else ("~" if approx else "")
     return f"{prefix}{value:.2f}×" if value < 100 else f"{prefix}{value:,.0f}×"
-
-
-def render(headers: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-
-    def line(cells: list[str]) -> str:
-        first = cells[0].ljust(widths[0])
-        rest = [c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True)]
-        return " | ".join([first, *rest])
-
-    rule = "-+-".join("-" * w for w in widths)
-    return "\n".join([line(headers), rule, *(line(r) for r in rows)])
 
 
 def main(path: str) -> int:

@@ -7,16 +7,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 out=${1:-$root/clients/python/src}
 venv=$root/.cache/venv-codegen
-req=$root/clients/python/requirements-codegen.txt
-marker=$venv/.requirements.sha256
-hash=$(sha256sum "$req" | cut -d' ' -f1)
-if [ ! -f "$marker" ] || [ "$(cat "$marker")" != "$hash" ] || ! "$venv/bin/python" -c 'import grpc_tools' 2>/dev/null; then
-  rm -rf "$venv"
-  mkdir -p "$root/.cache"
-  "${PYTHON:-python3}" -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --no-input --disable-pip-version-check -r "$req"
-  echo "$hash" >"$marker"
-fi
+bash "$root/clients/python/ensure-venv.sh" "$venv" "$root/clients/python/requirements-codegen.txt" grpc_tools
 mkdir -p "$out/daisychain/v1"
 rm -f "$out"/daisychain/v1/*_pb2*.py "$out"/daisychain/v1/*_pb2*.pyi
 cd "$root/proto"

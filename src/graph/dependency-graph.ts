@@ -18,7 +18,6 @@ export class DependencyGraph {
   private readonly upstreamTasks: number[][];
   private readonly downstreamTasks: number[][];
   private readonly numTasks: number;
-  private readonly scratch: number[] = [];
 
   constructor(tasks: readonly Task[]) {
     const ordered: Task[] = [];
@@ -70,10 +69,6 @@ export class DependencyGraph {
     const index = this.indexOfTask.get(taskId);
     if (index === undefined) throw new Error(`unknown task id ${JSON.stringify(taskId)}`);
     return index;
-  }
-
-  hasTask(taskId: string): boolean {
-    return this.indexOfTask.has(taskId);
   }
 
   graph(taskId: string): BlockwiseDependencyGraph {
@@ -175,12 +170,6 @@ export class DependencyGraph {
   keyOfBlock(block: Block): number {
     const t = this.taskIndex(block.taskId);
     return this.globalKey(t, this.graphs[t]!.keyOfBlock(block));
-  }
-
-  /** Number of upstream blocks of `key`, without keeping the list. */
-  countUpstream(key: number): number {
-    this.scratch.length = 0;
-    return this.upstreamKeys(key, this.scratch).length;
   }
 
   // daisy-shaped API on Block objects, sorted by block id as daisy sorts them.

@@ -122,11 +122,6 @@ export class Scheduler {
     return this.runtime(taskId).failedBlockIds;
   }
 
-  /** Blocks of a task currently handed out. */
-  processingBlockIds(taskId: string): number[] {
-    return [...this.runtime(taskId).processing.keys()];
-  }
-
   /**
    * A ready block of `taskId` that may run now, or null when none is ready.
    * Blocks the task's check function reports as done are skipped (counted as
@@ -216,10 +211,10 @@ export class Scheduler {
    * skipped and completed, as a block the task's check function skips.
    */
   releaseSkipped(block: Block): Map<string, TaskState> {
-    this.runtime(block.taskId); // unknown task ids fail before anything changes
-    this.requireProcessing(block);
+    const runtime = this.runtime(block.taskId);
+    this.requireProcessing(block); // a refused release changes nothing
     block.status = BlockStatus.SUCCESS;
-    this.runtime(block.taskId).state.skippedCount++;
+    runtime.state.skippedCount++;
     return this.releaseBlock(block);
   }
 

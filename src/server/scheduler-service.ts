@@ -71,8 +71,10 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
   private readonly tasks = new Map<string, Task>();
   /** taskId -> blockId -> the block and its holder. */
   private readonly held = new Map<string, Map<number, HeldBlock>>();
-  /** Attempts handed out so far, per `${taskId}/${blockId}`. */
-  private readonly attempts = new Map<string, number>();
+  /** taskId -> blockId -> attempts handed out so far, kept only while the block may run again. */
+  private readonly attempts = new Map<string, Map<number, number>>();
+  /** Tasks whose streams were told to shut down. */
+  private readonly shutDownTasks = new Set<string>();
   /** Streams per task that asked for blocks and wait for them, oldest first. */
   private readonly parked = new Map<string, Set<WorkSession>>();
   private readonly sessions = new Set<WorkSession>();
@@ -85,6 +87,7 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
     for (const task of this.scheduler.tasks) {
       this.tasks.set(task.taskId, task);
       this.held.set(task.taskId, new Map());
+      this.attempts.set(task.taskId, new Map());
       this.parked.set(task.taskId, new Set());
     }
   }
@@ -100,13 +103,6 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
   get finished(): boolean {
     for (const state of this.scheduler.taskStates.values()) if (!state.isDone()) return false;
     return true;
-  }
-
-  /** Number of blocks held by work streams, for all tasks. */
-  get heldCount(): number {
-    let count = 0;
-    for (const blocks of this.held.values()) count += blocks.size;
-    return count;
   }
 
   /** Gives up on a task: its remaining blocks fail, its downstream is orphaned, its workers are shut down. */
@@ -302,6 +298,7 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
     if (holder === null) return;
     this.forget(holder);
     this.scheduler.releaseSkipped(holder.block);
+    this.attempts.get(holder.block.taskId)!.delete(blockId);
     this.afterChange();
   }
 
@@ -341,9 +338,9 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
   }
 
   private handOut(session: WorkSession, block: Block): number {
-    const key = `${block.taskId}/${block.blockId}`;
-    const attempt = this.attempts.get(key) ?? 0;
-    this.attempts.set(key, attempt + 1);
+    const attempts = this.attempts.get(block.taskId)!;
+    const attempt = attempts.get(block.blockId) ?? 0;
+    attempts.set(block.blockId, attempt + 1);
     const holder: HeldBlock = { block, session, attempt, timer: undefined };
     const timeout = this.tasks.get(block.taskId)!.timeout;
     if (timeout !== null) {
@@ -365,11 +362,12 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
     this.forget(holder);
     const { block } = holder;
     block.status = status;
-    let permanent = false;
+    // Whether the block will not run again (it succeeded, or failed for good).
+    let settled = true;
     if (status === BlockStatus.FAILED) {
       const before = this.scheduler.failedBlockIds(block.taskId).length;
       this.scheduler.releaseBlock(block);
-      permanent = this.scheduler.failedBlockIds(block.taskId).length > before;
+      settled = this.scheduler.failedBlockIds(block.taskId).length > before;
       const record: FailureRecord = {
         taskId: block.taskId,
         blockId: block.blockId,
@@ -377,7 +375,7 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
         error: error === '' ? 'failed (no error message)' : error,
         traceback,
         attempt: holder.attempt,
-        permanent,
+        permanent: settled,
       };
       this.failures.push(record);
       this.emit('failure', record);
@@ -386,6 +384,9 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
       this.scheduler.releaseBlock(block);
       if (holder.session.identity !== null) this.emit('workerRelease', holder.session.identity.workerId, block.taskId, true);
     }
+    // A settled block needs no attempt count: memory stays bounded by the
+    // blocks in flight, not by the blocks done.
+    if (settled) this.attempts.get(block.taskId)!.delete(block.blockId);
     this.afterChange();
   }
 
@@ -413,11 +414,15 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
   private afterChange(): void {
     for (const [taskId, waiting] of this.parked) {
       if (this.isOver(taskId)) {
-        for (const session of this.sessions) if (session.taskId === taskId) this.shutdown(session, this.overReason(taskId));
+        if (!this.shutDownTasks.has(taskId)) {
+          this.shutDownTasks.add(taskId);
+          for (const session of this.sessions) if (session.taskId === taskId) this.shutdown(session, this.overReason(taskId));
+        }
         waiting.clear();
         continue;
       }
-      for (const session of [...waiting]) {
+      // serve() drops a satisfied session from `waiting`; deleting the current entry is safe while iterating.
+      for (const session of waiting) {
         this.serve(session);
         if (this.scheduler.taskStates.get(taskId)!.readyCount === 0) break;
       }

@@ -50,10 +50,4 @@ export class WorkSession {
     this.closed = true;
     this.stream.emit('error', Object.assign(new Error(details), { code, details }));
   }
-
-  end(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.stream.end();
-  }
 }

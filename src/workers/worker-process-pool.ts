@@ -63,10 +63,6 @@ export class WorkerProcessPool {
     service.on('workerRelease', this.onRelease);
   }
 
-  get liveCount(): number {
-    return this.live.size;
-  }
-
   start(): void {
     mkdirSync(join(this.options.logDir, this.taskId), { recursive: true });
     for (let i = 0; i < this.task.numWorkers; i++) this.spawnWorker();
