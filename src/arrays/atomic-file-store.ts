@@ -1,0 +1,32 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import FileSystemStore from '@zarrita/storage/fs';
+
+/**
+ * A directory store whose writes replace each file in one rename: a worker
+ * reading a chunk while another worker writes it sees the old or the new
+ * chunk, never half of one, and a worker killed mid-write leaves no torn
+ * chunk behind (only a temporary file that readers never look at).
+ */
+export class AtomicFileSystemStore extends FileSystemStore {
+  constructor(readonly directory: string) {
+    super(directory);
+  }
+
+  override async set(key: `/${string}`, value: Uint8Array): Promise<void> {
+    await writeFileAtomically(path.join(this.directory, key.slice(1)), value);
+  }
+}
+
+export async function writeFileAtomically(file: string, value: Uint8Array): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.partial`;
+  try {
+    await writeFile(temporary, value);
+    await rename(temporary, file);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}

@@ -1,0 +1,11 @@
+export { Array, type ArrayOptions } from './array.js';
+export { openDs, type OpenMode } from './open-ds.js';
+export { prepareDs, type PrepareDsOptions } from './prepare-ds.js';
+export { chunkShapeFor } from './chunk-shape.js';
+export { type Compressor, type CompressorOption, DEFAULT_COMPRESSOR } from './compressor.js';
+export { DTYPES, type DType, type TypedArray } from './dtype.js';
+export { ndarray, zeros, full, elementCount, type Ndarray } from './ndarray.js';
+export { MemoryStore, type VoxelStore } from './voxel-store.js';
+export { ZarrStore, type ZarrFormat } from './zarr-store.js';
+export { N5Store } from './n5-store.js';
+export { Hdf5Store } from './hdf5-store.js';
