@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Sets up everything the tests need (Node packages, the Python virtualenv with
-# the daisy oracle) and runs all tests: TypeScript, then Python.
+# Sets up everything the tests need (Node packages, the Python virtualenvs of
+# the daisy oracle, the client and the array round trips) and runs all tests: TypeScript, then Python.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -42,3 +42,10 @@ echo "== Python tests: the daisy oracle, then the Python client against the real
 PYTHONHASHSEED=0 .cache/venv-daisy1/bin/python -m pytest -q tests/oracle
 bash clients/python/setup-test-env.sh
 .cache/venv-client/bin/python -m pytest -q clients/python/tests
+
+echo "== Python tests: arrays written by daisychain read by zarr-python 2 and 3, funlib.persistence and h5py, and back"
+bash clients/python/ensure-venv.sh .cache/venv-arrays-zarr2 tests/arrays/requirements-zarr2.txt zarr
+bash clients/python/ensure-venv.sh .cache/venv-arrays-zarr3 tests/arrays/requirements-zarr3.txt zarr
+# Each file needs its own zarr-python major version, hence two runs.
+.cache/venv-arrays-zarr2/bin/python -m pytest -q -p no:cacheprovider -W ignore::FutureWarning tests/arrays/test_zarr2_n5_hdf5.py
+.cache/venv-arrays-zarr3/bin/python -m pytest -q -p no:cacheprovider -W ignore::DeprecationWarning tests/arrays/test_zarr3.py

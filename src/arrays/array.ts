@@ -22,8 +22,8 @@ function integers(coordinate: Coordinate, what: string): number[] {
   });
 }
 
-function isNdarray(value: unknown): value is Ndarray {
-  return typeof value === 'object' && value !== null && 'data' in value && 'shape' in value;
+function isStore(value: VoxelStore | Ndarray): value is VoxelStore {
+  return typeof (value as VoxelStore).read === 'function';
 }
 
 /**
@@ -44,7 +44,7 @@ export class Array {
   readonly units: readonly string[] | null;
 
   constructor(data: VoxelStore | Ndarray, roi: Roi, voxelSize: CoordinateLike, options: ArrayOptions = {}) {
-    this.store = isNdarray(data) ? new MemoryStore(data) : data;
+    this.store = isStore(data) ? data : new MemoryStore(data);
     this.roi = roi;
     this.voxelSize = Coordinate.from(voxelSize);
     if (this.voxelSize.dims !== roi.dims) {

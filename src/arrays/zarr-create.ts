@@ -65,7 +65,8 @@ export async function createZarrArray(container: string, dataset: string, spec: 
     chunkShape: [...spec.chunkShape],
     dtype: spec.dtype,
     codecs: zarrV3Codecs(spec.compressor, spec.dtype) as zarr.CodecMetadata[],
-    fillValue: (spec.dtype === 'int64' || spec.dtype === 'uint64' ? 0n : 0) as zarr.Scalar<DType>,
+    // A JSON number even for 64-bit integers: zarrita's metadata writer cannot encode a BigInt.
+    fillValue: 0 as zarr.Scalar<DType>,
     attributes: spec.attributes,
   });
 }
