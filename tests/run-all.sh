@@ -40,7 +40,7 @@ echo "== Python lint (ruff)"
 
 echo "== Python tests: the daisy oracle, then the Python client against the real server"
 PYTHONHASHSEED=0 .cache/venv-daisy1/bin/python -m pytest -q tests/oracle
-bash clients/python/setup-test-env.sh
+bash clients/python/setup-venv.sh
 .cache/venv-client/bin/python -m pytest -q clients/python/tests
 
 echo "== Python tests: arrays written by daisychain read by zarr-python 2 and 3, funlib.persistence and h5py, and back"

@@ -1,11 +1,10 @@
 /**
- * The block functions of the demo pipeline: "smooth" box-filters the input
- * (reading one voxel of context), "threshold" turns the smoothed volume into
- * a mask. Shared by the worker processes and the whole-volume check.
+ * The block function of the demo's "smooth" task and the whole-volume
+ * computation the demo checks its result against.
  */
+import type { Array as DaisyArray } from '../arrays/array.js';
 import type { Block } from '../scheduler/block.js';
 import type { Roi } from '../geometry/roi.js';
-import type { RawVolume } from './raw-volume.js';
 
 export const pattern = (z: number, y: number, x: number): number => Math.sin(z / 5) + Math.cos(y / 7) + Math.sin((x + z) / 9);
 
@@ -26,21 +25,19 @@ export function boxMean(data: Float32Array, begin: readonly number[], end: reado
 const ends = (roi: Roi): number[] => roi.end.toArray() as number[];
 const begins = (roi: Roi): number[] => roi.begin.toArray() as number[];
 
-export function smoothBlock(block: Block, input: RawVolume, smoothed: RawVolume, volumeRoi: Roi): void {
+/** The threshold the Python workers apply, as they see the stored float32. */
+export const maskValue = (smoothed: number): number => (Math.fround(smoothed) > 0.5 ? 1 : 0);
+
+export async function smoothBlock(block: Block, input: DaisyArray, smoothed: DaisyArray): Promise<void> {
   // The read ROI reaches one voxel past the volume at its faces: clip it.
-  const read = block.readRoi.intersect(volumeRoi);
+  const read = block.readRoi.intersect(input.roi);
   const [rb, re] = [begins(read), ends(read)];
-  const data = input.read(rb, re);
+  const data = (await input.read(read)).data as Float32Array;
   const [wb, we] = [begins(block.writeRoi), ends(block.writeRoi)];
-  const out = new Float32Array((we[0]! - wb[0]!) * (we[1]! - wb[1]!) * (we[2]! - wb[2]!));
+  const shape = [we[0]! - wb[0]!, we[1]! - wb[1]!, we[2]! - wb[2]!];
+  const out = new Float32Array(shape[0]! * shape[1]! * shape[2]!);
   let at = 0;
   for (let z = wb[0]!; z < we[0]!; z++)
     for (let y = wb[1]!; y < we[1]!; y++) for (let x = wb[2]!; x < we[2]!; x++) out[at++] = boxMean(data, rb, re, z, y, x);
-  smoothed.write(wb, we, out);
-}
-
-export function thresholdBlock(block: Block, smoothed: RawVolume, mask: RawVolume): void {
-  const [wb, we] = [begins(block.writeRoi), ends(block.writeRoi)];
-  const data = smoothed.read(wb, we);
-  mask.write(wb, we, data.map((v) => (v > 0.5 ? 1 : 0)));
+  await smoothed.write(block.writeRoi, { data: out, shape });
 }

@@ -1,47 +1,59 @@
 /**
- * The main job: a two-task pipeline over a 3-D volume in local files, run by
- * runBlockwise with a gRPC server on loopback and worker processes.
- * "smooth" box-filters the input block by block (one voxel of context),
- * "threshold" turns the smoothed volume into a mask as soon as the smoothed
- * blocks under each block are done. Progress goes to stderr; the result is
- * checked voxel for voxel against a whole-volume computation.
+ * The main job: a two-task pipeline over a 3-D Zarr volume, run by
+ * runBlockwise with a gRPC server on loopback and worker processes in two
+ * languages. "smooth" (TypeScript workers, src/cli/demo-worker.ts)
+ * box-filters raw into smoothed, reading one voxel of context; "threshold"
+ * (Python workers with zarr-python, clients/python/examples/threshold_worker.py)
+ * turns smoothed into a mask as soon as the smoothed blocks under each block
+ * are done. Progress goes to stderr; the mask is checked voxel for voxel
+ * against a whole-volume computation.
  *
- *   node dist/src/cli/demo.js [OUTPUT_DIR]     (DEMO_SIZE, DEMO_BLOCK, DEMO_WORKERS)
+ *   node dist/src/cli/demo.js [OUTPUT_DIR]     (DEMO_SIZE, DEMO_BLOCK, DEMO_WORKERS, DEMO_PYTHON)
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openDs } from '../arrays/open-ds.js';
+import { prepareDs } from '../arrays/prepare-ds.js';
 import { Roi } from '../geometry/roi.js';
 import { runBlockwise } from '../run/run-blockwise.js';
 import { Task } from '../scheduler/task.js';
-import { boxMean, pattern } from './demo-ops.js';
-import { RawVolume } from './raw-volume.js';
+import { boxMean, maskValue, pattern } from './demo-ops.js';
 
+const root = fileURLToPath(new URL('../../..', import.meta.url));
 const size = Number(process.env['DEMO_SIZE'] ?? 128);
 const blockSize = Number(process.env['DEMO_BLOCK'] ?? 16);
 const workers = Number(process.env['DEMO_WORKERS'] ?? 2);
+const python = process.env['DEMO_PYTHON'] ?? join(root, '.cache', 'venv-client', 'bin', 'python');
+if (!existsSync(python)) {
+  throw new Error(`${python} is missing: run \`bash clients/python/setup-venv.sh\` (npm run demo does) or set DEMO_PYTHON`);
+}
 const shape: [number, number, number] = [size, size, size];
 const dir = resolve(process.argv[2] ?? join('.cache', 'demo'));
+const volume = join(dir, 'volume.zarr');
 mkdirSync(dir, { recursive: true });
 
+const volumeRoi = new Roi([0, 0, 0], shape);
+const write = new Roi([0, 0, 0], [blockSize, blockSize, blockSize]);
+const writeSize = [blockSize, blockSize, blockSize];
 {
-  const input = new RawVolume(join(dir, 'input.f32'), shape, 'w+');
+  const raw = await prepareDs(volume, 'raw', volumeRoi, [1, 1, 1], 'float32', { writeSize: [1, size, size], delete: true });
   const plane = new Float32Array(size * size);
   for (let z = 0; z < size; z++) {
     for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) plane[y * size + x] = pattern(z, y, x);
-    input.write([z, 0, 0], [z + 1, size, size], plane);
+    await raw.write(new Roi([z, 0, 0], [1, size, size]), { data: plane, shape: [1, size, size] });
   }
-  input.close();
-  new RawVolume(join(dir, 'smoothed.f32'), shape, 'w+').close();
-  new RawVolume(join(dir, 'mask.f32'), shape, 'w+').close();
+  // Outputs chunked by the block size, so that every block writes whole chunks;
+  // zeroed, so that the check below cannot pass on blocks of an earlier run.
+  for (const [name, dtype] of [['smoothed', 'float32'], ['mask', 'uint8']] as const) {
+    await prepareDs(volume, name, volumeRoi, [1, 1, 1], dtype, { writeSize, forceExactWriteSize: true, delete: true });
+    const output = await openDs(volume, name, 'r+');
+    await output.write(volumeRoi, 0);
+  }
 }
 
 // The workers inherit this environment (plus their DAISY_CONTEXT).
-process.env['DEMO_DIR'] = dir;
-process.env['DEMO_SIZE'] = String(size);
-const workerCommand = [process.execPath, fileURLToPath(new URL('./demo-worker.js', import.meta.url))];
-const volumeRoi = new Roi([0, 0, 0], shape);
-const write = new Roi([0, 0, 0], [blockSize, blockSize, blockSize]);
+process.env['DEMO_VOLUME'] = volume;
 const smooth = new Task({
   taskId: 'smooth',
   totalRoi: volumeRoi.grow(1, 1),
@@ -50,7 +62,7 @@ const smooth = new Task({
   readWriteConflict: false,
   fit: 'shrink',
   numWorkers: workers,
-  workerCommand,
+  workerCommand: [process.execPath, fileURLToPath(new URL('./demo-worker.js', import.meta.url))],
 });
 const threshold = new Task({
   taskId: 'threshold',
@@ -59,7 +71,7 @@ const threshold = new Task({
   writeRoi: write,
   readWriteConflict: false,
   numWorkers: workers,
-  workerCommand,
+  workerCommand: [python, join(root, 'clients', 'python', 'examples', 'threshold_worker.py'), volume],
   upstreamTasks: [smooth],
 });
 
@@ -67,20 +79,16 @@ const started = Date.now();
 const ok = await runBlockwise([threshold], { logDir: join(dir, 'daisy_logs') });
 
 // Check: recompute on the whole volume.
-const input = new RawVolume(join(dir, 'input.f32'), shape, 'r+');
-const mask = new RawVolume(join(dir, 'mask.f32'), shape, 'r+');
-const whole = input.read([0, 0, 0], shape);
-const result = mask.read([0, 0, 0], shape);
+const whole = (await (await openDs(volume, 'raw')).read()).data as Float32Array;
+const result = (await (await openDs(volume, 'mask')).read()).data;
 let wrong = 0;
 for (let z = 0; z < size; z++)
   for (let y = 0; y < size; y++)
     for (let x = 0; x < size; x++) {
-      const expected = Math.fround(boxMean(whole, [0, 0, 0], shape, z, y, x)) > 0.5 ? 1 : 0;
+      const expected = maskValue(boxMean(whole, [0, 0, 0], shape, z, y, x));
       if (result[(z * size + y) * size + x] !== expected) wrong++;
     }
-input.close();
-mask.close();
 process.stderr.write(
-  `${size}³ voxels in ${Date.now() - started} ms; output and worker logs in ${dir}; ${wrong === 0 ? 'verified voxel for voxel' : `${wrong} voxels WRONG`}\n`,
+  `${size}³ voxels in ${Date.now() - started} ms; ${volume} holds raw, smoothed and mask; worker logs in ${join(dir, 'daisy_logs')}; ${wrong === 0 ? 'mask verified voxel for voxel' : `${wrong} voxels WRONG`}\n`,
 );
 process.exit(ok && wrong === 0 ? 0 : 1);
