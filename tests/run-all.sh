@@ -42,6 +42,23 @@ echo "== Python tests: the daisy oracle, then the Python client against the real
 PYTHONHASHSEED=0 .cache/venv-daisy1/bin/python -m pytest -q tests/oracle
 bash clients/python/setup-venv.sh
 .cache/venv-client/bin/python -m pytest -q clients/python/tests
+# Again on Python 3.10, the oldest the client supports, where one is installed
+# (python3.10 on PATH, a pyenv version, or PYTHON310=/path/to/python3.10).
+python310=${PYTHON310:-}
+if [ -z "$python310" ]; then
+  for candidate in "$(command -v python3.10 || true)" "$(pyenv root 2>/dev/null || echo /nonexistent)"/versions/3.10.*/bin/python; do
+    if [ -n "$candidate" ] && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; then
+      python310=$candidate
+    fi
+  done
+fi
+if [ -n "$python310" ]; then
+  PYTHON=$python310 bash clients/python/ensure-venv.sh .cache/venv-client-py310 clients/python/requirements-py310.txt pytest
+  .cache/venv-client-py310/bin/python -m pip install --quiet --no-input --disable-pip-version-check --no-deps --force-reinstall ./clients/python
+  .cache/venv-client-py310/bin/python -m pytest -q -p no:cacheprovider clients/python/tests
+else
+  echo "no Python 3.10 interpreter found: the Python client was tested on $(python3 --version) only" >&2
+fi
 
 echo "== Python tests: arrays written by daisychain read by zarr-python 2 and 3, funlib.persistence and h5py, and back"
 bash clients/python/ensure-venv.sh .cache/venv-arrays-zarr2 tests/arrays/requirements-zarr2.txt zarr
