@@ -52,14 +52,6 @@ const zlibCodec = bytesCodec((bytes, level) => deflate(bytes, { level }), (bytes
 
 const SHUFFLE_CODES: Record<string, number> = { noshuffle: 0, shuffle: 1, bitshuffle: 2 };
 
-const bloscV3 = {
-  kind: 'bytes_to_bytes' as const,
-  async load() {
-    const { default: Blosc } = await import('numcodecs/blosc');
-    return Blosc;
-  },
-};
-
 let registered = false;
 
 export function registerZarrCodecs(): void {
@@ -70,7 +62,7 @@ export function registerZarrCodecs(): void {
   registry.set('zlib', async () => zlibCodec);
   registry.set('numcodecs.zlib', async () => zlibCodec);
   registry.set('blosc', async () => {
-    const Blosc = await bloscV3.load();
+    const { default: Blosc } = await import('numcodecs/blosc');
     return {
       kind: 'bytes_to_bytes' as const,
       fromConfig(config: unknown) {
