@@ -44,7 +44,8 @@ export function ndarrayDType(array: Ndarray): DType {
   return dtypeOf(array.data);
 }
 
-function strides(shape: readonly number[]): number[] {
+/** Element strides of a C-order array of `shape`. */
+export function cStrides(shape: readonly number[]): number[] {
   const result = new Array<number>(shape.length);
   let stride = 1;
   for (let d = shape.length - 1; d >= 0; d--) {
@@ -90,8 +91,8 @@ export function copyBox(
     (target.data as Float64Array)[0] = (source.data as Float64Array)[0];
     return;
   }
-  const sourceStrides = strides(source.shape);
-  const targetStrides = strides(target.shape);
+  const sourceStrides = cStrides(source.shape);
+  const targetStrides = cStrides(target.shape);
   const rowLength = shape[dims - 1];
   const index = new Array<number>(dims - 1).fill(0);
   // Both typed arrays have the same element type (checked above), so their

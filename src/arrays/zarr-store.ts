@@ -1,23 +1,13 @@
 import * as zarr from 'zarrita';
 import { AtomicFileSystemStore } from './atomic-file-store.js';
 import { isDType, type DType, type TypedArray } from './dtype.js';
-import { ndarray, type Ndarray } from './ndarray.js';
+import { cStrides, ndarray, type Ndarray } from './ndarray.js';
 import { checkBox, checkWritable, type VoxelStore } from './voxel-store.js';
 import { registerZarrCodecs } from './zarr-codecs.js';
 
 export type ZarrFormat = 2 | 3;
 
 type ZarrArray = zarr.Array<zarr.DataType, AtomicFileSystemStore>;
-
-function cStrides(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let stride = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    strides[d] = stride;
-    stride *= shape[d];
-  }
-  return strides;
-}
 
 /** A Zarr v2 or v3 array on the local file system, read and written with zarrita. */
 export class ZarrStore implements VoxelStore {
