@@ -22,8 +22,9 @@ function integers(coordinate: Coordinate, what: string): number[] {
   });
 }
 
+/** An Ndarray holds a typed array; a MemoryStore, which also has `data` and `shape`, holds an Ndarray. */
 function isNdarray(value: unknown): value is Ndarray {
-  return typeof value === 'object' && value !== null && 'data' in value && 'shape' in value;
+  return typeof value === 'object' && value !== null && 'shape' in value && 'data' in value && ArrayBuffer.isView(value.data);
 }
 
 /**
