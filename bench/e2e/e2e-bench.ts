@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Roi, type RunSummary, Task, runBlockwise } from '../../src/index.js';
+import { parseFlags } from '../flags.js';
 
 const WRITE = 10;
 const CONTEXT = 1;
@@ -41,13 +42,7 @@ function gridShape(blocks: number): [number, number, number] {
   return [k, k, Math.max(1, Math.round(blocks / (k * k)))];
 }
 
-const args = new Map<string, string>();
-const argv = process.argv.slice(2);
-for (let i = 0; i < argv.length; i += 2) {
-  const value = argv[i + 1];
-  if (!argv[i]!.startsWith('--') || value === undefined) usage(`bad argument ${argv[i]}`);
-  args.set(argv[i]!.slice(2), value);
-}
+const args = parseFlags(process.argv.slice(2), usage);
 const workers = Number(args.get('workers') ?? usage('--workers is required'));
 const requested = Number(args.get('blocks') ?? '20000');
 const prefetch = Number(args.get('prefetch') ?? '8');

@@ -18,19 +18,15 @@ and a footnote gives the errors), 2 on bad arguments.
 
 from __future__ import annotations
 
-import json
 import statistics
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 # bench/ holds the table code the two reports share.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from text_table import render
-
-if TYPE_CHECKING:
-    from collections.abc import Iterable
+from text_table import fmt_ratio, print_notes, read_records, render
 
 # Column order when present; implementations not listed follow, in the
 # order they first appear in the file.
@@ -74,34 +70,6 @@ def fmt_rate(rate: float) -> str:
     return f"{rate:.1f} /s"
 
 
-def fmt_ratio(ratio: float) -> str:
-    return f"{ratio:.2f}×" if ratio < 100 else f"{ratio:,.0f}×"
-
-
-def read_records(lines: Iterable[str], warnings: list[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Splits the file into run records and meta records; anything else is a
-    warning rather than an error, so a log with stray lines still renders."""
-    runs: list[dict[str, Any]] = []
-    metas: list[dict[str, Any]] = []
-    for number, text in enumerate(lines, start=1):
-        if not text.strip():
-            continue
-        try:
-            record = json.loads(text)
-        except json.JSONDecodeError:
-            warnings.append(f"line {number}: not JSON, skipped")
-            continue
-        if not isinstance(record, dict):
-            warnings.append(f"line {number}: not a JSON object, skipped")
-        elif record.get("meta"):
-            metas.append(record)
-        elif "impl" in record and "workers" in record:
-            runs.append(record)
-        else:
-            warnings.append(f"line {number}: no impl/workers, skipped")
-    return runs, metas
-
-
 def order_impls(runs: list[dict[str, Any]]) -> list[str]:
     seen: list[str] = []
     for run in runs:
@@ -122,10 +90,10 @@ def main(argv: list[str]) -> int:
     source = argv[0]
     warnings: list[str] = []
     if source == "-":
-        runs, metas = read_records(sys.stdin, warnings)
+        runs, metas = read_records(sys.stdin, warnings, ("impl", "workers"))
     else:
         with Path(source).open(encoding="utf-8") as lines:
-            runs, metas = read_records(lines, warnings)
+            runs, metas = read_records(lines, warnings, ("impl", "workers"))
     if not runs:
         print(f"no run records in {source}", file=sys.stderr)
         return 1
@@ -178,12 +146,7 @@ def main(argv: list[str]) -> int:
                 counts |= cell.blocks()
         sizes.append(f"{impl} {'/'.join(f'{n:,}' for n in sorted(counts)) or '?'}")
     print("\nblocks per run: " + ", ".join(sizes))
-    if notes:
-        print()
-        for i, text in enumerate(notes, start=1):
-            print(f"{'*' * i} {text}")
-    for warning in warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+    print_notes(notes, warnings)
     return 1 if failed else 0
 
 

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { writeFileAtomically } from './atomic-file-store.js';
-import type { Compressor } from './compressor.js';
+import { inflateOptions, type Compressor } from './compressor.js';
 import { allocate, bytesPerElement, isDType, viewBytes, type DType } from './dtype.js';
 import { copyBox, elementCount, ndarray, zeros, type Ndarray } from './ndarray.js';
 import { checkBox, checkWritable, type VoxelStore } from './voxel-store.js';
@@ -220,8 +220,8 @@ export class N5Store implements VoxelStore {
       this.compression.type === 'raw'
         ? Buffer.from(payload)
         : this.compression.useZlib
-          ? await inflate(payload)
-          : await gunzip(payload);
+          ? await inflate(payload, inflateOptions(payload))
+          : await gunzip(payload, inflateOptions(payload));
     const bytes = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
     const shape = reversedShape.reverse();
     const size = bytesPerElement(this.dtype);

@@ -1,6 +1,7 @@
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { registry } from 'zarrita';
+import { inflateOptions } from './compressor.js';
 
 /**
  * zarrita decodes gzip and zlib but cannot encode them, and its blosc codec
@@ -47,8 +48,8 @@ function bytesCodec(
 }
 
 // numcodecs' GZip and Zlib default to level 1; Zarr v3 metadata always names one.
-const gzipCodec = bytesCodec((bytes, level) => gzip(bytes, { level }), (bytes) => gunzip(bytes), 1);
-const zlibCodec = bytesCodec((bytes, level) => deflate(bytes, { level }), (bytes) => inflate(bytes), 1);
+const gzipCodec = bytesCodec((bytes, level) => gzip(bytes, { level }), (bytes) => gunzip(bytes, inflateOptions(bytes)), 1);
+const zlibCodec = bytesCodec((bytes, level) => deflate(bytes, { level }), (bytes) => inflate(bytes, inflateOptions(bytes)), 1);
 
 const SHUFFLE_CODES: Record<string, number> = { noshuffle: 0, shuffle: 1, bitshuffle: 2 };
 
