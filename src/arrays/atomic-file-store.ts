@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import FileSystemStore from '@zarrita/storage/fs';
@@ -14,6 +15,10 @@ export class AtomicFileSystemStore extends FileSystemStore {
     super(directory);
   }
 
+  override async get(key: `/${string}`): Promise<Uint8Array | undefined> {
+    return readChunkFile(path.join(this.directory, key.slice(1)));
+  }
+
   override async set(key: `/${string}`, value: Uint8Array): Promise<void> {
     await writeFileAtomically(path.join(this.directory, key.slice(1)), value);
   }
@@ -27,6 +32,21 @@ export async function writeFileAtomically(file: string, value: Uint8Array): Prom
     await rename(temporary, file);
   } catch (error) {
     await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+/**
+ * A chunk file's bytes, or undefined where the chunk was never written.
+ * Read synchronously: fs.promises.readFile costs four thread-pool round trips
+ * (open, stat, read, close) and reads chunk files at a quarter of the speed
+ * (bench:arrays), while a chunk is at most a few MiB from the page cache.
+ */
+export function readChunkFile(file: string): Uint8Array | undefined {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
 }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import { writeFileAtomically } from './atomic-file-store.js';
+import { readChunkFile, writeFileAtomically } from './atomic-file-store.js';
 import { inflateOptions, type Compressor } from './compressor.js';
 import { allocate, bytesPerElement, isDType, viewBytes, type DType } from './dtype.js';
 import { copyBox, elementCount, ndarray, zeros, type Ndarray } from './ndarray.js';
@@ -43,15 +43,12 @@ function parseCompression(attributes: Record<string, unknown>, where: string): N
   throw new TypeError(`${where} uses N5 compression ${JSON.stringify(type)}; daisychain reads raw and gzip`);
 }
 
+/** Reverses the byte order of every element in place, with Node's native swaps. */
 function swapBytes(bytes: Uint8Array, size: number): void {
-  if (size === 1) return;
-  for (let i = 0; i < bytes.length; i += size) {
-    for (let a = i, b = i + size - 1; a < b; a++, b--) {
-      const t = bytes[a];
-      bytes[a] = bytes[b];
-      bytes[b] = t;
-    }
-  }
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (size === 2) buffer.swap16();
+  else if (size === 4) buffer.swap32();
+  else if (size === 8) buffer.swap64();
 }
 
 export interface N5DatasetSpec {
@@ -202,13 +199,8 @@ export class N5Store implements VoxelStore {
   }
 
   private async readBlock(grid: readonly number[]): Promise<Ndarray | null> {
-    let file: Buffer;
-    try {
-      file = await readFile(this.blockPath(grid));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw error;
-    }
+    const file = readChunkFile(this.blockPath(grid));
+    if (file === undefined) return null;
     const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
     const mode = view.getUint16(0);
     const dims = view.getUint16(2);
