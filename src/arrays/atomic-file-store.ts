@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import FileSystemStore from '@zarrita/storage/fs';
 
@@ -24,14 +23,25 @@ export class AtomicFileSystemStore extends FileSystemStore {
   }
 }
 
+/**
+ * Synchronous, like the reads: a chunk is small and the page cache takes it at
+ * once, while each asynchronous call (mkdir, open, write, close, rename)
+ * would wait for a thread-pool round trip. The directory is made only when
+ * the first write into it fails for want of it.
+ */
 export async function writeFileAtomically(file: string, value: Uint8Array): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
   const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.partial`;
   try {
-    await writeFile(temporary, value);
-    await rename(temporary, file);
+    try {
+      writeFileSync(temporary, value);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(temporary, value);
+    }
+    renameSync(temporary, file);
   } catch (error) {
-    await rm(temporary, { force: true });
+    rmSync(temporary, { force: true });
     throw error;
   }
 }
