@@ -1,4 +1,4 @@
-import h5wasm, { type Dataset, type File as H5File } from 'h5wasm/node';
+import type { Dataset, File as H5File } from 'h5wasm/node';
 import { typedArrayConstructor, type DType, type TypedArray } from './dtype.js';
 import { elementCount, ndarray, type Ndarray } from './ndarray.js';
 import { checkBox, checkWritable, type VoxelStore } from './voxel-store.js';
@@ -44,6 +44,9 @@ export class Hdf5Store implements VoxelStore {
   }
 
   static async open(filename: string, name: string, writable: boolean): Promise<Hdf5Store> {
+    // Loaded on first use: the WebAssembly module takes 50-100 ms to start,
+    // which every worker process would pay on import otherwise.
+    const { default: h5wasm } = await import('h5wasm/node');
     await h5wasm.ready;
     const file = new h5wasm.File(filename, writable ? 'a' : 'r');
     const entity = file.get(name);
