@@ -18,7 +18,10 @@ cache=${XDG_CACHE_HOME:-$HOME/.cache}/daisychain/ferretdb-$version
 bin=$cache/bin/ferretdb
 
 installed_ok() {
-  [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -q "version: $version"
+  # Read the whole output first: `grep -q` closing the pipe early would make
+  # the pipeline fail under pipefail.
+  local out
+  [ -x "$bin" ] && out=$("$bin" --version 2>/dev/null) && [[ $out == *"version: $version"* ]]
 }
 
 if ! installed_ok; then

@@ -1,0 +1,335 @@
+/**
+ * daisy's MongoDbGraphProvider (funlib.persistence 0.1's, where daisy 1.x
+ * moved it) over the `mongodb` driver: same collections, documents, indexes
+ * and metadata, so daisy/pymongo tools read what this writes and vice versa.
+ *
+ * Layout: `nodes` holds `{id, <position>, ...attrs}` (unique index `id`,
+ * index `position` on the position field(s)); `edges` holds
+ * `{u, v, ...attrs}` (unique index `incident` on (u, v)); `meta` holds one
+ * `{directed, total_roi_offset, total_roi_shape}` document.
+ *
+ * Where daisy contradicts itself, this does what daisy means: the position
+ * query and index use the configured position attribute (daisy hard-codes
+ * `position`), `failIfExists` fails only when a document exists (daisy's test
+ * of a cursor is always true), and mode 'r' writes nothing, not even metadata.
+ */
+
+import { MongoClient, type AnyBulkWriteOperation, type Collection, type Db, type Document } from 'mongodb';
+import type { Roi } from '../../geometry/roi.js';
+import type { NodeId } from '../attributes.js';
+import type { Graph } from '../graph.js';
+import { reconcileMeta, roiFromStored, type GraphMeta } from '../graph-meta.js';
+import { positionAttributeNames, type PositionAttribute } from '../position.js';
+import {
+  GraphWriteError,
+  PROVIDER_MODES,
+  type EdgeDoc,
+  type GetGraphOptions,
+  type GraphProvider,
+  type NodeDoc,
+  type ProviderMode,
+  type ProviderOptions,
+  type ReadEdgesOptions,
+  type ReadNodesOptions,
+  type UpdateOptions,
+  type WriteGraphOptions,
+  type WriteOptions,
+} from '../provider.js';
+import {
+  checkWriteFlags,
+  edgeDoc,
+  graphFromDocs,
+  requireWritable,
+  selectEdges,
+  selectNodes,
+} from '../write-selection.js';
+import { docToBson, nodesQuery, positionQuery, projection, toBson } from './queries.js';
+
+export interface MongoDbGraphProviderOptions extends ProviderOptions {
+  /** A MongoDB connection string (mongod, FerretDB, ...); default mongodb://127.0.0.1:27017. */
+  host?: string;
+  metaCollection?: string;
+}
+
+// Keeps `$in` lists well under MongoDB's 16 MB document limit (daisy: 10^6).
+const ID_CHUNK = 100_000;
+
+export class MongoDbGraphProvider implements GraphProvider {
+  readonly dbName: string;
+  readonly host: string;
+  readonly mode: ProviderMode;
+  readonly nodesCollection: string;
+  readonly edgesCollection: string;
+  readonly metaCollection: string;
+  readonly endpointNames: readonly [string, string];
+  readonly positionAttribute: PositionAttribute;
+  #meta: GraphMeta;
+  readonly #client: MongoClient;
+  readonly #ready: Promise<void>;
+
+  /**
+   * Connects and checks or records the metadata in the background; every
+   * method waits for that, and `ready()` (or `open`) surfaces its errors.
+   */
+  constructor(dbName: string, options: MongoDbGraphProviderOptions = {}) {
+    const mode = options.mode ?? 'r+';
+    if (!PROVIDER_MODES.includes(mode)) throw new RangeError(`mode must be one of r, r+, w; got ${String(mode)}`);
+    if (!dbName) throw new RangeError('MongoDbGraphProvider needs a database name');
+    this.dbName = dbName;
+    this.host = options.host ?? 'mongodb://127.0.0.1:27017';
+    this.mode = mode;
+    this.nodesCollection = options.nodesCollection ?? 'nodes';
+    this.edgesCollection = options.edgesCollection ?? 'edges';
+    this.metaCollection = options.metaCollection ?? 'meta';
+    this.endpointNames = options.endpointNames ?? ['u', 'v'];
+    this.positionAttribute = options.positionAttribute ?? 'position';
+    this.#meta = { directed: options.directed, totalRoi: options.totalRoi };
+    this.#client = new MongoClient(this.host);
+    this.#ready = this.#open();
+    // Errors are reported by ready() and by every method; without this an
+    // unawaited failure would crash the process as an unhandled rejection.
+    this.#ready.catch(() => {});
+  }
+
+  /** Opens a provider and waits until it is connected and its metadata checked. */
+  static async open(dbName: string, options: MongoDbGraphProviderOptions = {}): Promise<MongoDbGraphProvider> {
+    const provider = new MongoDbGraphProvider(dbName, options);
+    try {
+      await provider.ready();
+    } catch (error) {
+      await provider.close();
+      throw error;
+    }
+    return provider;
+  }
+
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  get directed(): boolean {
+    return this.#meta.directed ?? false;
+  }
+
+  get totalRoi(): Roi | undefined {
+    return this.#meta.totalRoi;
+  }
+
+  async close(): Promise<void> {
+    await this.#client.close();
+  }
+
+  async readNodes(roi: Roi, options: ReadNodesOptions = {}): Promise<NodeDoc[]> {
+    const nodes = await this.#nodes();
+    const fields = projection(['id', ...positionAttributeNames(this.positionAttribute)], options.readAttrs);
+    const query = nodesQuery(roi, this.positionAttribute, options.attrFilter);
+    return (await nodes.find(query, { projection: fields }).toArray()) as unknown as NodeDoc[];
+  }
+
+  async numNodes(roi: Roi): Promise<number> {
+    const nodes = await this.#nodes();
+    return nodes.countDocuments(positionQuery(roi, this.positionAttribute));
+  }
+
+  async hasEdges(roi: Roi): Promise<boolean> {
+    const ids = await this.#nodeIdsIn(roi);
+    const edges = await this.#edges();
+    for (const chunk of chunks(ids)) {
+      const found = await edges.findOne({ [this.endpointNames[0]]: { $in: chunk.map(toBson) } }, { projection: { _id: 1 } });
+      if (found !== null) return true;
+    }
+    return false;
+  }
+
+  async readEdges(roi: Roi, options: ReadEdgesOptions = {}): Promise<EdgeDoc[]> {
+    const ids = options.nodes ? options.nodes.map((n) => n.id) : await this.#nodeIdsIn(roi);
+    const edges = await this.#edges();
+    const fields = projection(this.endpointNames, options.readAttrs);
+    const filters = Object.entries(options.attrFilter ?? {}).map(([attr, value]) => ({ [attr]: toBson(value) }));
+    const result: EdgeDoc[] = [];
+    for (const chunk of chunks(ids)) {
+      const bySource = { [this.endpointNames[0]]: { $in: chunk.map(toBson) } };
+      const query = filters.length > 0 ? { $and: [...filters, bySource] } : bySource;
+      result.push(...((await edges.find(query, { projection: fields }).toArray()) as EdgeDoc[]));
+    }
+    return result;
+  }
+
+  async getGraph(roi: Roi, options: GetGraphOptions = {}): Promise<Graph> {
+    const nodes = await this.readNodes(roi, { attrFilter: options.nodesFilter, readAttrs: options.nodeAttrs });
+    const edges = await this.readEdges(roi, { nodes, attrFilter: options.edgesFilter, readAttrs: options.edgeAttrs });
+    return graphFromDocs(this.directed, roi, nodes, edges, this.endpointNames);
+  }
+
+  async writeNodes(graph: Graph, options: WriteOptions = {}): Promise<void> {
+    requireWritable(this.mode);
+    checkWriteFlags(options);
+    const docs = selectNodes(graph, this.positionAttribute, options.roi, options.attributes);
+    await this.#write(await this.#nodes(), ['id'], docs, options);
+  }
+
+  async writeEdges(graph: Graph, options: WriteOptions = {}): Promise<void> {
+    requireWritable(this.mode);
+    checkWriteFlags(options);
+    const edges = selectEdges(graph, this.positionAttribute, options.roi, options.attributes);
+    const docs = edges.map((e) => edgeDoc(e, this.endpointNames));
+    await this.#write(await this.#edges(), this.endpointNames, docs, options);
+  }
+
+  async writeGraph(graph: Graph, options: WriteGraphOptions = {}): Promise<void> {
+    const { nodeAttrs, edgeAttrs, ...flags } = options;
+    await this.writeNodes(graph, { ...flags, attributes: nodeAttrs });
+    await this.writeEdges(graph, { ...flags, attributes: edgeAttrs });
+  }
+
+  async updateNodeAttrs(graph: Graph, options: UpdateOptions = {}): Promise<void> {
+    requireWritable(this.mode);
+    const docs = selectNodes(graph, this.positionAttribute, options.roi, options.attributes);
+    await this.#update(await this.#nodes(), ['id'], docs);
+  }
+
+  async updateEdgeAttrs(graph: Graph, options: UpdateOptions = {}): Promise<void> {
+    requireWritable(this.mode);
+    const edges = selectEdges(graph, this.positionAttribute, options.roi, options.attributes);
+    await this.#update(
+      await this.#edges(),
+      this.endpointNames,
+      edges.map((e) => edgeDoc(e, this.endpointNames)),
+    );
+  }
+
+  // --- internals ---
+
+  async #open(): Promise<void> {
+    await this.#client.connect();
+    const db = this.#client.db(this.dbName);
+    if (this.mode === 'w') {
+      for (const name of [this.nodesCollection, this.edgesCollection, this.metaCollection]) {
+        await db.collection(name).drop().catch(ignoreMissingNamespace);
+      }
+    }
+    const existing = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
+    const stored = existing.has(this.metaCollection) ? await this.#readMeta(db) : undefined;
+    this.#meta = reconcileMeta(stored, this.#meta, `graph database ${this.dbName} on ${this.host}`);
+    if (this.mode === 'r') return;
+    if (stored === undefined) await this.#writeMeta(db);
+    if (!existing.has(this.nodesCollection)) await this.#createNodeIndexes(db);
+    if (!existing.has(this.edgesCollection)) await this.#createEdgeIndexes(db);
+  }
+
+  async #readMeta(db: Db): Promise<GraphMeta | undefined> {
+    const doc = await db.collection(this.metaCollection).findOne({}, { projection: { _id: 0 } });
+    if (doc === null) return undefined;
+    return {
+      directed: typeof doc.directed === 'boolean' ? doc.directed : undefined,
+      totalRoi: roiFromStored(doc.total_roi_offset, doc.total_roi_shape),
+    };
+  }
+
+  async #writeMeta(db: Db): Promise<void> {
+    const doc: Document = { directed: this.directed };
+    const roi = this.totalRoi;
+    if (roi !== undefined) {
+      doc.total_roi_offset = roi.offset.toArray();
+      doc.total_roi_shape = roi.shape.toArray();
+    }
+    // Several workers may open a fresh database at once: an upsert of the
+    // same document leaves one metadata document, as in daisy.
+    await db.collection(this.metaCollection).replaceOne(doc, doc, { upsert: true });
+  }
+
+  async #createNodeIndexes(db: Db): Promise<void> {
+    const nodes = db.collection(this.nodesCollection);
+    const keys: Document = {};
+    for (const name of positionAttributeNames(this.positionAttribute)) keys[name] = 1;
+    await nodes.createIndex(keys, { name: 'position' });
+    await nodes.createIndex({ id: 1 }, { name: 'id', unique: true });
+  }
+
+  async #createEdgeIndexes(db: Db): Promise<void> {
+    const [u, v] = this.endpointNames;
+    await db.collection(this.edgesCollection).createIndex({ [u]: 1, [v]: 1 }, { name: 'incident', unique: true });
+  }
+
+  async #db(): Promise<Db> {
+    await this.#ready;
+    return this.#client.db(this.dbName);
+  }
+
+  async #nodes(): Promise<Collection> {
+    return (await this.#db()).collection(this.nodesCollection);
+  }
+
+  async #edges(): Promise<Collection> {
+    return (await this.#db()).collection(this.edgesCollection);
+  }
+
+  async #nodeIdsIn(roi: Roi): Promise<NodeId[]> {
+    const nodes = await this.#nodes();
+    const docs = await nodes.find(positionQuery(roi, this.positionAttribute), { projection: { _id: 0, id: 1 } }).toArray();
+    return docs.map((d) => d.id as NodeId);
+  }
+
+  /** daisy's write: replace-or-insert by default; the flags check every key first and write nothing on failure. */
+  async #write(collection: Collection, keys: readonly string[], docs: Document[], options: WriteOptions): Promise<void> {
+    if (docs.length === 0) return;
+    const match = (doc: Document): Document => Object.fromEntries(keys.map((k) => [k, toBson(doc[k])]));
+    if (options.failIfExists || options.failIfNotExists) {
+      const stored = await this.#storedKeys(collection, keys, docs);
+      const bad = docs.filter((d) => stored.has(keyOf(keys, d)) === Boolean(options.failIfExists));
+      if (bad.length > 0) {
+        const what = options.failIfExists ? 'already stored (failIfExists)' : 'not stored yet (failIfNotExists)';
+        const sample = bad.slice(0, 5).map((d) => JSON.stringify(Object.fromEntries(keys.map((k) => [k, d[k]]))));
+        throw new GraphWriteError(`${bad.length} of ${docs.length} documents in ${collection.collectionName} are ${what}, e.g. ${sample.join(', ')}; nothing written`);
+      }
+    }
+    if (options.failIfExists) {
+      await collection.insertMany(docs.map((d) => docToBson(d)), { ordered: false });
+      return;
+    }
+    const upsert = !options.failIfNotExists;
+    const ops: AnyBulkWriteOperation[] = docs.map((d) => ({
+      replaceOne: { filter: match(d), replacement: docToBson(d), upsert },
+    }));
+    await collection.bulkWrite(ops, { ordered: false });
+  }
+
+  /** `$set` the selected attributes of documents that exist; documents with nothing to set are skipped. */
+  async #update(collection: Collection, keys: readonly string[], docs: Document[]): Promise<void> {
+    const ops: AnyBulkWriteOperation[] = [];
+    for (const doc of docs) {
+      const set = Object.fromEntries(Object.entries(doc).filter(([k]) => !keys.includes(k)));
+      if (Object.keys(set).length === 0) continue;
+      const filter = Object.fromEntries(keys.map((k) => [k, toBson(doc[k])]));
+      ops.push({ updateOne: { filter, update: { $set: docToBson(set) } } });
+    }
+    if (ops.length > 0) await collection.bulkWrite(ops, { ordered: false });
+  }
+
+  /** The keys (as `keyOf` strings) of `docs` that are already stored, looked up by the first key field. */
+  async #storedKeys(collection: Collection, keys: readonly string[], docs: Document[]): Promise<Set<string>> {
+    const firsts = [...new Set(docs.map((d) => d[keys[0]!] as number))];
+    const stored = new Set<string>();
+    const fields: Document = { _id: 0 };
+    for (const k of keys) fields[k] = 1;
+    for (const chunk of chunks(firsts)) {
+      const found = await collection.find({ [keys[0]!]: { $in: chunk.map(toBson) } }, { projection: fields }).toArray();
+      for (const doc of found) stored.add(keyOf(keys, doc));
+    }
+    return stored;
+  }
+}
+
+function keyOf(keys: readonly string[], doc: Document): string {
+  return keys.map((k) => String(doc[k])).join(':');
+}
+
+function* chunks<T>(items: readonly T[]): Generator<T[]> {
+  for (let i = 0; i < items.length; i += ID_CHUNK) yield items.slice(i, i + ID_CHUNK);
+}
+
+function ignoreMissingNamespace(error: unknown): void {
+  const e = error as { codeName?: string; code?: number };
+  if (e.codeName === 'NamespaceNotFound' || e.code === 26) return;
+  throw error;
+}
