@@ -15,3 +15,5 @@ export { runInProcessWorkers } from './workers/in-process-workers.js';
 export { runBlockwise, type RunBlockwiseOptions } from './run/run-blockwise.js';
 export { type ProgressMode, PROGRESS_MODES } from './run/progress.js';
 export { type RunSummary } from './run/summary.js';
+// graphs
+export * from './graphs/index.js';
