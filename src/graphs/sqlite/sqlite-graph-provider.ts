@@ -20,7 +20,8 @@
 
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import { Database } from 'node-sqlite3-wasm';
+import { createRequire } from 'node:module';
+import type { Database } from 'node-sqlite3-wasm';
 import type { Roi } from '../../geometry/roi.js';
 import type { AttrFilter, AttrValue, NodeId } from '../attributes.js';
 import type { Graph } from '../graph.js';
@@ -77,6 +78,15 @@ type Row = Record<string, unknown>;
 // SQLite's default limit is 32766 bound parameters per statement.
 const MAX_PARAMS = 30_000;
 
+// Loaded on first use: the package (a CommonJS module without named ESM
+// exports) compiles its WebAssembly when required, which users of the
+// package root who never open a SQLite graph should not pay for.
+let sqliteModule: typeof import('node-sqlite3-wasm') | undefined;
+function openDatabase(file: string, options: { readOnly: boolean; fileMustExist: boolean }): Database {
+  sqliteModule ??= createRequire(import.meta.url)('node-sqlite3-wasm') as typeof import('node-sqlite3-wasm');
+  return new sqliteModule.Database(file, options);
+}
+
 export class SqliteGraphProvider implements GraphProvider {
   readonly file: string;
   readonly metaFile: string;
@@ -127,7 +137,7 @@ export class SqliteGraphProvider implements GraphProvider {
       rmSync(file, { force: true });
       rmSync(`${file}-journal`, { force: true });
     }
-    this.#db = new Database(file, { readOnly: mode === 'r', fileMustExist: mode !== 'w' });
+    this.#db = openDatabase(file, { readOnly: mode === 'r', fileMustExist: mode !== 'w' });
     try {
       this.#db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 60_000))}`);
       if (mode === 'w') {
