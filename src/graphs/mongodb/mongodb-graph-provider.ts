@@ -6,7 +6,9 @@
  * Layout: `nodes` holds `{id, <position>, ...attrs}` (unique index `id`,
  * index `position` on the position field(s)); `edges` holds
  * `{u, v, ...attrs}` (unique index `incident` on (u, v)); `meta` holds one
- * `{directed, total_roi_offset, total_roi_shape}` document.
+ * `{directed, total_roi_offset, total_roi_shape}` document. The `_id` of a
+ * node or edge is its key rather than an ObjectId (see document-writes.ts);
+ * reads never return `_id`, as daisy's do not.
  *
  * Where daisy contradicts itself, this does what daisy means: the position
  * query and index use the configured position attribute (daisy hard-codes
@@ -14,14 +16,13 @@
  * of a cursor is always true), and mode 'r' writes nothing, not even metadata.
  */
 
-import { MongoClient, type AnyBulkWriteOperation, type Collection, type Db, type Document } from 'mongodb';
+import { MongoClient, type Collection, type Db, type Document } from 'mongodb';
 import type { Roi } from '../../geometry/roi.js';
 import type { NodeId } from '../attributes.js';
 import type { Graph } from '../graph.js';
 import { reconcileMeta, roiFromStored, type GraphMeta } from '../graph-meta.js';
 import { positionAttributeNames, type PositionAttribute } from '../position.js';
 import {
-  GraphWriteError,
   PROVIDER_MODES,
   type EdgeDoc,
   type GetGraphOptions,
@@ -43,16 +44,14 @@ import {
   selectEdges,
   selectNodes,
 } from '../write-selection.js';
-import { docToBson, nodesQuery, positionQuery, projection, toBson } from './queries.js';
+import { chunks, updateDocuments, writeDocuments } from './document-writes.js';
+import { nodesQuery, positionQuery, projection, toBson } from './queries.js';
 
 export interface MongoDbGraphProviderOptions extends ProviderOptions {
   /** A MongoDB connection string (mongod, FerretDB, ...); default mongodb://127.0.0.1:27017. */
   host?: string;
   metaCollection?: string;
 }
-
-// Keeps `$in` lists well under MongoDB's 16 MB document limit (daisy: 10^6).
-const ID_CHUNK = 100_000;
 
 export class MongoDbGraphProvider implements GraphProvider {
   readonly dbName: string;
@@ -165,7 +164,7 @@ export class MongoDbGraphProvider implements GraphProvider {
     requireWritable(this.mode);
     checkWriteFlags(options);
     const docs = selectNodes(graph, this.positionAttribute, options.roi, options.attributes);
-    await this.#write(await this.#nodes(), ['id'], docs, options);
+    await writeDocuments(await this.#nodes(), ['id'], docs, options);
   }
 
   async writeEdges(graph: Graph, options: WriteOptions = {}): Promise<void> {
@@ -173,7 +172,7 @@ export class MongoDbGraphProvider implements GraphProvider {
     checkWriteFlags(options);
     const edges = selectEdges(graph, this.positionAttribute, options.roi, options.attributes);
     const docs = edges.map((e) => edgeDoc(e, this.endpointNames));
-    await this.#write(await this.#edges(), this.endpointNames, docs, options);
+    await writeDocuments(await this.#edges(), this.endpointNames, docs, options);
   }
 
   async writeGraph(graph: Graph, options: WriteGraphOptions = {}): Promise<void> {
@@ -185,17 +184,14 @@ export class MongoDbGraphProvider implements GraphProvider {
   async updateNodeAttrs(graph: Graph, options: UpdateOptions = {}): Promise<void> {
     requireWritable(this.mode);
     const docs = selectNodes(graph, this.positionAttribute, options.roi, options.attributes);
-    await this.#update(await this.#nodes(), ['id'], docs);
+    await updateDocuments(await this.#nodes(), ['id'], docs);
   }
 
   async updateEdgeAttrs(graph: Graph, options: UpdateOptions = {}): Promise<void> {
     requireWritable(this.mode);
     const edges = selectEdges(graph, this.positionAttribute, options.roi, options.attributes);
-    await this.#update(
-      await this.#edges(),
-      this.endpointNames,
-      edges.map((e) => edgeDoc(e, this.endpointNames)),
-    );
+    const docs = edges.map((e) => edgeDoc(e, this.endpointNames));
+    await updateDocuments(await this.#edges(), this.endpointNames, docs);
   }
 
   // --- internals ---
@@ -269,63 +265,6 @@ export class MongoDbGraphProvider implements GraphProvider {
     const docs = await nodes.find(positionQuery(roi, this.positionAttribute), { projection: { _id: 0, id: 1 } }).toArray();
     return docs.map((d) => d.id as NodeId);
   }
-
-  /** daisy's write: replace-or-insert by default; the flags check every key first and write nothing on failure. */
-  async #write(collection: Collection, keys: readonly string[], docs: Document[], options: WriteOptions): Promise<void> {
-    if (docs.length === 0) return;
-    const match = (doc: Document): Document => Object.fromEntries(keys.map((k) => [k, toBson(doc[k])]));
-    if (options.failIfExists || options.failIfNotExists) {
-      const stored = await this.#storedKeys(collection, keys, docs);
-      const bad = docs.filter((d) => stored.has(keyOf(keys, d)) === Boolean(options.failIfExists));
-      if (bad.length > 0) {
-        const what = options.failIfExists ? 'already stored (failIfExists)' : 'not stored yet (failIfNotExists)';
-        const sample = bad.slice(0, 5).map((d) => JSON.stringify(Object.fromEntries(keys.map((k) => [k, d[k]]))));
-        throw new GraphWriteError(`${bad.length} of ${docs.length} documents in ${collection.collectionName} are ${what}, e.g. ${sample.join(', ')}; nothing written`);
-      }
-    }
-    if (options.failIfExists) {
-      await collection.insertMany(docs.map((d) => docToBson(d)), { ordered: false });
-      return;
-    }
-    const upsert = !options.failIfNotExists;
-    const ops: AnyBulkWriteOperation[] = docs.map((d) => ({
-      replaceOne: { filter: match(d), replacement: docToBson(d), upsert },
-    }));
-    await collection.bulkWrite(ops, { ordered: false });
-  }
-
-  /** `$set` the selected attributes of documents that exist; documents with nothing to set are skipped. */
-  async #update(collection: Collection, keys: readonly string[], docs: Document[]): Promise<void> {
-    const ops: AnyBulkWriteOperation[] = [];
-    for (const doc of docs) {
-      const set = Object.fromEntries(Object.entries(doc).filter(([k]) => !keys.includes(k)));
-      if (Object.keys(set).length === 0) continue;
-      const filter = Object.fromEntries(keys.map((k) => [k, toBson(doc[k])]));
-      ops.push({ updateOne: { filter, update: { $set: docToBson(set) } } });
-    }
-    if (ops.length > 0) await collection.bulkWrite(ops, { ordered: false });
-  }
-
-  /** The keys (as `keyOf` strings) of `docs` that are already stored, looked up by the first key field. */
-  async #storedKeys(collection: Collection, keys: readonly string[], docs: Document[]): Promise<Set<string>> {
-    const firsts = [...new Set(docs.map((d) => d[keys[0]!] as number))];
-    const stored = new Set<string>();
-    const fields: Document = { _id: 0 };
-    for (const k of keys) fields[k] = 1;
-    for (const chunk of chunks(firsts)) {
-      const found = await collection.find({ [keys[0]!]: { $in: chunk.map(toBson) } }, { projection: fields }).toArray();
-      for (const doc of found) stored.add(keyOf(keys, doc));
-    }
-    return stored;
-  }
-}
-
-function keyOf(keys: readonly string[], doc: Document): string {
-  return keys.map((k) => String(doc[k])).join(':');
-}
-
-function* chunks<T>(items: readonly T[]): Generator<T[]> {
-  for (let i = 0; i < items.length; i += ID_CHUNK) yield items.slice(i, i + ID_CHUNK);
 }
 
 function ignoreMissingNamespace(error: unknown): void {
