@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Sets up everything the tests need (Node packages, the Python virtualenv with
-# the daisy oracle) and runs all tests: TypeScript, then Python.
+# the daisy oracle, FerretDB for the graph tests) and runs all tests:
+# TypeScript, then Python. DAISYCHAIN_MONGO_URL set by the caller (a real
+# mongod) replaces the FerretDB this starts.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -9,6 +11,10 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 bash tests/oracle/setup.sh
+# FerretDB (built once into ~/.cache/daisychain, ~80 s cold) on a free
+# loopback port, stopped when this script exits; exports DAISYCHAIN_MONGO_URL.
+source tests/graphs/ferretdb.sh
+start_ferretdb
 
 echo "== Protocol: buf lint, buf breaking against the previous commit, generated code up to date"
 npx --no-install buf lint
@@ -42,3 +48,7 @@ echo "== Python tests: the daisy oracle, then the Python client against the real
 PYTHONHASHSEED=0 .cache/venv-daisy1/bin/python -m pytest -q tests/oracle
 bash clients/python/setup-test-env.sh
 .cache/venv-client/bin/python -m pytest -q clients/python/tests
+
+echo "== Python tests: daisy's graph provider (funlib.persistence) and sqlite3 read what daisychain wrote"
+bash tests/graphs/setup-python.sh
+.cache/venv-graphs/bin/python -m pytest -q tests/graphs
