@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from text_table import render  # noqa: E402
+from text_table import render
 
 
 def main(path: str) -> int:
