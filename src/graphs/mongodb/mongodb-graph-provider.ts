@@ -19,31 +19,19 @@
 import { MongoClient, type Collection, type Db, type Document } from 'mongodb';
 import type { Roi } from '../../geometry/roi.js';
 import type { NodeId } from '../attributes.js';
-import type { Graph } from '../graph.js';
+import { BaseGraphProvider, type DocKind } from '../base-graph-provider.js';
 import { reconcileMeta, roiFromStored, type GraphMeta } from '../graph-meta.js';
 import { positionAttributeNames, type PositionAttribute } from '../position.js';
 import {
   PROVIDER_MODES,
   type EdgeDoc,
-  type GetGraphOptions,
-  type GraphProvider,
   type NodeDoc,
   type ProviderMode,
   type ProviderOptions,
   type ReadEdgesOptions,
   type ReadNodesOptions,
-  type UpdateOptions,
-  type WriteGraphOptions,
   type WriteOptions,
 } from '../provider.js';
-import {
-  checkWriteFlags,
-  edgeDoc,
-  graphFromDocs,
-  requireWritable,
-  selectEdges,
-  selectNodes,
-} from '../write-selection.js';
 import { chunks, updateDocuments, writeDocuments } from './document-writes.js';
 import { nodesQuery, positionQuery, projection, toBson } from './queries.js';
 
@@ -53,7 +41,7 @@ export interface MongoDbGraphProviderOptions extends ProviderOptions {
   metaCollection?: string;
 }
 
-export class MongoDbGraphProvider implements GraphProvider {
+export class MongoDbGraphProvider extends BaseGraphProvider {
   readonly dbName: string;
   readonly host: string;
   readonly mode: ProviderMode;
@@ -74,6 +62,7 @@ export class MongoDbGraphProvider implements GraphProvider {
     const mode = options.mode ?? 'r+';
     if (!PROVIDER_MODES.includes(mode)) throw new RangeError(`mode must be one of r, r+, w; got ${String(mode)}`);
     if (!dbName) throw new RangeError('MongoDbGraphProvider needs a database name');
+    super();
     this.dbName = dbName;
     this.host = options.host ?? 'mongodb://127.0.0.1:27017';
     this.mode = mode;
@@ -154,44 +143,20 @@ export class MongoDbGraphProvider implements GraphProvider {
     return result;
   }
 
-  async getGraph(roi: Roi, options: GetGraphOptions = {}): Promise<Graph> {
-    const nodes = await this.readNodes(roi, { attrFilter: options.nodesFilter, readAttrs: options.nodeAttrs });
-    const edges = await this.readEdges(roi, { nodes, attrFilter: options.edgesFilter, readAttrs: options.edgeAttrs });
-    return graphFromDocs(this.directed, roi, nodes, edges, this.endpointNames);
+
+
+
+
+
+
+  protected async storeDocs(kind: DocKind, docs: NodeDoc[] | EdgeDoc[], options: WriteOptions): Promise<void> {
+    const [collection, keys] = kind === 'node' ? [await this.#nodes(), ['id']] : [await this.#edges(), this.endpointNames];
+    await writeDocuments(collection, keys, docs, options);
   }
 
-  async writeNodes(graph: Graph, options: WriteOptions = {}): Promise<void> {
-    requireWritable(this.mode);
-    checkWriteFlags(options);
-    const docs = selectNodes(graph, this.positionAttribute, options.roi, options.attributes);
-    await writeDocuments(await this.#nodes(), ['id'], docs, options);
-  }
-
-  async writeEdges(graph: Graph, options: WriteOptions = {}): Promise<void> {
-    requireWritable(this.mode);
-    checkWriteFlags(options);
-    const edges = selectEdges(graph, this.positionAttribute, options.roi, options.attributes);
-    const docs = edges.map((e) => edgeDoc(e, this.endpointNames));
-    await writeDocuments(await this.#edges(), this.endpointNames, docs, options);
-  }
-
-  async writeGraph(graph: Graph, options: WriteGraphOptions = {}): Promise<void> {
-    const { nodeAttrs, edgeAttrs, ...flags } = options;
-    await this.writeNodes(graph, { ...flags, attributes: nodeAttrs });
-    await this.writeEdges(graph, { ...flags, attributes: edgeAttrs });
-  }
-
-  async updateNodeAttrs(graph: Graph, options: UpdateOptions = {}): Promise<void> {
-    requireWritable(this.mode);
-    const docs = selectNodes(graph, this.positionAttribute, options.roi, options.attributes);
-    await updateDocuments(await this.#nodes(), ['id'], docs);
-  }
-
-  async updateEdgeAttrs(graph: Graph, options: UpdateOptions = {}): Promise<void> {
-    requireWritable(this.mode);
-    const edges = selectEdges(graph, this.positionAttribute, options.roi, options.attributes);
-    const docs = edges.map((e) => edgeDoc(e, this.endpointNames));
-    await updateDocuments(await this.#edges(), this.endpointNames, docs);
+  protected async updateDocs(kind: DocKind, docs: NodeDoc[] | EdgeDoc[]): Promise<void> {
+    const [collection, keys] = kind === 'node' ? [await this.#nodes(), ['id']] : [await this.#edges(), this.endpointNames];
+    await updateDocuments(collection, keys, docs);
   }
 
   // --- internals ---

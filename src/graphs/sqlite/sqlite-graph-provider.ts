@@ -24,7 +24,7 @@ import { createRequire } from 'node:module';
 import type { Database } from 'node-sqlite3-wasm';
 import type { Roi } from '../../geometry/roi.js';
 import type { AttrFilter, AttrValue, NodeId } from '../attributes.js';
-import type { Graph } from '../graph.js';
+import { BaseGraphProvider, type DocKind } from '../base-graph-provider.js';
 import { reconcileMeta, roiFromStored, type GraphMeta } from '../graph-meta.js';
 import { positionAttributeNames, type PositionAttribute } from '../position.js';
 import {
@@ -32,25 +32,13 @@ import {
   GraphWriteError,
   PROVIDER_MODES,
   type EdgeDoc,
-  type GetGraphOptions,
-  type GraphProvider,
   type NodeDoc,
   type ProviderMode,
   type ProviderOptions,
   type ReadEdgesOptions,
   type ReadNodesOptions,
-  type UpdateOptions,
-  type WriteGraphOptions,
   type WriteOptions,
 } from '../provider.js';
-import {
-  checkWriteFlags,
-  edgeDoc,
-  graphFromDocs,
-  requireWritable,
-  selectEdges,
-  selectNodes,
-} from '../write-selection.js';
 import {
   checkAttrTypes,
   checkIdentifier,
@@ -87,7 +75,7 @@ function openDatabase(file: string, options: { readOnly: boolean; fileMustExist:
   return new sqliteModule.Database(file, options);
 }
 
-export class SqliteGraphProvider implements GraphProvider {
+export class SqliteGraphProvider extends BaseGraphProvider {
   readonly file: string;
   readonly metaFile: string;
   readonly mode: ProviderMode;
@@ -101,6 +89,7 @@ export class SqliteGraphProvider implements GraphProvider {
   readonly #db: Database;
 
   constructor(file: string, options: SqliteGraphProviderOptions = {}) {
+    super();
     const mode = options.mode ?? 'r+';
     if (!PROVIDER_MODES.includes(mode)) throw new RangeError(`mode must be one of r, r+, w; got ${String(mode)}`);
     this.file = file;
@@ -210,44 +199,20 @@ export class SqliteGraphProvider implements GraphProvider {
     return rows.map((row) => this.#edgeFromRow(row, attrs));
   }
 
-  async getGraph(roi: Roi, options: GetGraphOptions = {}): Promise<Graph> {
-    const nodes = await this.readNodes(roi, { attrFilter: options.nodesFilter, readAttrs: options.nodeAttrs });
-    const edges = await this.readEdges(roi, { nodes, attrFilter: options.edgesFilter, readAttrs: options.edgeAttrs });
-    return graphFromDocs(this.directed, roi, nodes, edges, this.endpointNames);
+
+
+
+
+
+
+  protected async storeDocs(kind: DocKind, docs: NodeDoc[] | EdgeDoc[], options: WriteOptions): Promise<void> {
+    if (kind === 'node') this.#write(this.nodesTable, ['id'], this.nodeAttrs, docs, options, kind);
+    else this.#write(this.edgesTable, this.endpointNames, this.edgeAttrs, docs, options, kind);
   }
 
-  async writeNodes(graph: Graph, options: WriteOptions = {}): Promise<void> {
-    requireWritable(this.mode);
-    checkWriteFlags(options);
-    const docs = selectNodes(graph, this.positionAttribute, options.roi, options.attributes);
-    this.#write(this.nodesTable, ['id'], this.nodeAttrs, docs, options, 'node');
-  }
-
-  async writeEdges(graph: Graph, options: WriteOptions = {}): Promise<void> {
-    requireWritable(this.mode);
-    checkWriteFlags(options);
-    const edges = selectEdges(graph, this.positionAttribute, options.roi, options.attributes);
-    const docs = edges.map((e) => edgeDoc(e, this.endpointNames));
-    this.#write(this.edgesTable, this.endpointNames, this.edgeAttrs, docs, options, 'edge');
-  }
-
-  async writeGraph(graph: Graph, options: WriteGraphOptions = {}): Promise<void> {
-    const { nodeAttrs, edgeAttrs, ...flags } = options;
-    await this.writeNodes(graph, { ...flags, attributes: nodeAttrs });
-    await this.writeEdges(graph, { ...flags, attributes: edgeAttrs });
-  }
-
-  async updateNodeAttrs(graph: Graph, options: UpdateOptions = {}): Promise<void> {
-    requireWritable(this.mode);
-    const docs = selectNodes(graph, this.positionAttribute, options.roi, options.attributes);
-    this.#update(this.nodesTable, ['id'], this.nodeAttrs, docs, 'node');
-  }
-
-  async updateEdgeAttrs(graph: Graph, options: UpdateOptions = {}): Promise<void> {
-    requireWritable(this.mode);
-    const edges = selectEdges(graph, this.positionAttribute, options.roi, options.attributes);
-    const docs = edges.map((e) => edgeDoc(e, this.endpointNames));
-    this.#update(this.edgesTable, this.endpointNames, this.edgeAttrs, docs, 'edge');
+  protected async updateDocs(kind: DocKind, docs: NodeDoc[] | EdgeDoc[]): Promise<void> {
+    if (kind === 'node') this.#update(this.nodesTable, ['id'], this.nodeAttrs, docs, kind);
+    else this.#update(this.edgesTable, this.endpointNames, this.edgeAttrs, docs, kind);
   }
 
   // --- internals ---
