@@ -16,3 +16,5 @@ export { runBlockwise, type RunBlockwiseOptions } from './run/run-blockwise.js';
 export { type ProgressMode, PROGRESS_MODES } from './run/progress.js';
 export { type RunSummary } from './run/summary.js';
 export * from './arrays/index.js';
+// graphs
+export * from './graphs/index.js';

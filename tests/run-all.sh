@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Sets up everything the tests need (Node packages, the Python virtualenvs of
-# the daisy oracle, the client and the array round trips) and runs all tests: TypeScript, then Python.
+# the daisy oracle, the client, the array round trips and the graph checks,
+# FerretDB for the graph tests) and runs all tests: TypeScript, then Python.
+# DAISYCHAIN_MONGO_URL set by the caller (a real mongod) replaces the
+# FerretDB this starts.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -9,6 +12,10 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 bash tests/oracle/setup.sh
+# FerretDB (built once into ~/.cache/daisychain, ~80 s cold) on a free
+# loopback port, stopped when this script exits; exports DAISYCHAIN_MONGO_URL.
+source tests/graphs/ferretdb.sh
+start_ferretdb
 
 echo "== Protocol: buf lint, buf breaking against the previous commit, generated code up to date"
 npx --no-install buf lint
@@ -66,3 +73,7 @@ bash clients/python/ensure-venv.sh .cache/venv-arrays-zarr3 tests/arrays/require
 # Each file needs its own zarr-python major version, hence two runs.
 .cache/venv-arrays-zarr2/bin/python -m pytest -q -p no:cacheprovider -W ignore::FutureWarning tests/arrays/test_zarr2_n5_hdf5.py
 .cache/venv-arrays-zarr3/bin/python -m pytest -q -p no:cacheprovider -W ignore::DeprecationWarning tests/arrays/test_zarr3.py
+
+echo "== Python tests: daisy's graph provider (funlib.persistence) and sqlite3 read what daisychain wrote"
+bash tests/graphs/setup-python.sh
+.cache/venv-graphs/bin/python -m pytest -q tests/graphs
