@@ -89,9 +89,7 @@ export class Array {
 
   /** daisy's `array[roi]`: a view of a part of this array; no data is read. */
   view(roi: Roi): Array {
-    if (!this.roi.contains(roi)) {
-      throw new RangeError(`ROI ${roi.toString()} is not contained in the array's ROI ${this.roi.toString()}`);
-    }
+    this.checkContained(roi);
     return new Array(this.store, roi, this.voxelSize, {
       dataOffset: this.dataRoi.begin,
       chunkShape: this.chunkShape,
@@ -107,7 +105,7 @@ export class Array {
 
   /** The data of `roi` (default: the whole ROI), which must lie inside the array. */
   async read(roi: Roi = this.roi): Promise<Ndarray> {
-    this.view(roi);
+    this.checkContained(roi);
     const { begin, shape } = this.box(roi);
     return this.store.read(begin, shape);
   }
@@ -133,7 +131,7 @@ export class Array {
    * or one number for every voxel) to `roi`.
    */
   async write(roi: Roi, value: Ndarray | Array | number): Promise<void> {
-    this.view(roi);
+    this.checkContained(roi);
     const { begin, shape } = this.box(roi);
     if (this.checkWriteChunkAlign) this.checkChunkAligned(roi, begin, shape);
     let data: Ndarray;
@@ -161,6 +159,12 @@ export class Array {
 
   toString(): string {
     return `Array(${this.store.description}, roi ${this.roi.toString()}, voxel size ${this.voxelSize.toString()}, ${this.dtype})`;
+  }
+
+  private checkContained(roi: Roi): void {
+    if (!this.roi.contains(roi)) {
+      throw new RangeError(`ROI ${roi.toString()} is not contained in the array's ROI ${this.roi.toString()}`);
+    }
   }
 
   private checkAligned(roi: Roi): void {

@@ -98,16 +98,3 @@ export function toNumpyTypestr(dtype: DType): string {
   const kind = dtype.startsWith('float') ? 'f' : dtype.startsWith('u') ? 'u' : 'i';
   return `${size === 1 ? '|' : '<'}${kind}${size}`;
 }
-
-/** Accepts numpy names ("float32") and type strings ("<f4", "|u1", ">i2"). */
-export function parseDType(value: string): DType {
-  if (isDType(value)) return value;
-  const match = /^[<>|=]?([uif])(\d)$/.exec(value);
-  if (match) {
-    const [, kind, size] = match;
-    const bits = Number(size) * 8;
-    const name = kind === 'f' ? `float${bits}` : kind === 'u' ? `uint${bits}` : `int${bits}`;
-    if (isDType(name)) return name;
-  }
-  throw new TypeError(`unsupported dtype ${JSON.stringify(value)}: expected one of ${DTYPES.join(', ')}`);
-}

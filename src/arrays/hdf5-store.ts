@@ -1,5 +1,5 @@
 import type { Dataset, File as H5File } from 'h5wasm/node';
-import { typedArrayConstructor, type DType, type TypedArray } from './dtype.js';
+import { isDType, typedArrayConstructor, type DType, type TypedArray } from './dtype.js';
 import { elementCount, ndarray, type Ndarray } from './ndarray.js';
 import { checkBox, checkWritable, type VoxelStore } from './voxel-store.js';
 
@@ -17,11 +17,11 @@ function dtypeOfDataset(dataset: Dataset, where: string): DType {
   const { type, size, signed, littleEndian } = dataset.metadata;
   const bits = size * 8;
   const name = type === H5T_FLOAT ? `float${bits}` : type === H5T_INTEGER ? `${signed ? '' : 'u'}int${bits}` : null;
-  if (name === null || !['uint8', 'int8', 'uint16', 'int16', 'uint32', 'int32', 'uint64', 'int64', 'float32', 'float64'].includes(name)) {
+  if (!isDType(name)) {
     throw new TypeError(`${where} holds HDF5 type ${type} of ${size} bytes, which daisychain arrays do not support`);
   }
   if (!littleEndian && size > 1) throw new TypeError(`${where} is big-endian; daisychain reads little-endian HDF5`);
-  return name as DType;
+  return name;
 }
 
 export class Hdf5Store implements VoxelStore {

@@ -22,7 +22,7 @@ const deflate = promisify(zlib.deflate);
 const inflate = promisify(zlib.inflate);
 
 /** Keys of attributes.json that describe the dataset rather than the user's data. */
-export const N5_DATASET_KEYS = ['dimensions', 'blockSize', 'dataType', 'compression', 'compressionType'];
+const N5_DATASET_KEYS = ['dimensions', 'blockSize', 'dataType', 'compression', 'compressionType'];
 
 type N5Compression = { type: 'raw' } | { type: 'gzip'; level: number; useZlib: boolean };
 
