@@ -3,6 +3,8 @@
  * scheduler, without the gRPC server, client and worker pools (and without
  * loading grpc-js). `import ... from 'daisychain/core'`.
  */
+import { warmUpScheduler } from './scheduler/warm-up.js';
+
 export { Coordinate, type CoordinateLike } from './geometry/coordinate.js';
 export { Roi } from './geometry/roi.js';
 export { cantorNumber } from './graph/cantor.js';
@@ -25,3 +27,8 @@ export {
 } from './scheduler/task.js';
 export { TaskState } from './scheduler/task-state.js';
 export { Scheduler, SchedulerError, type SchedulerOptions } from './scheduler/scheduler.js';
+export { warmUpScheduler } from './scheduler/warm-up.js';
+
+// Loading the package compiles the scheduler's hot path, so that the first
+// block of a process is not paid in V8's interpreter (see warm-up.ts).
+warmUpScheduler();

@@ -11,6 +11,8 @@
 #   --cases LIST              comma-separated: conflict,no-conflict,first-block,
 #                             first-block-warm
 #   --impls LIST              comma-separated: daisychain,daisy2,daisy1
+#                             (daisychain also runs the first-block cases
+#                             with DAISYCHAIN_NO_WARMUP=1, in its own column)
 #   --daisy1-budget SECONDS   stop daisy 1.2.3 runs after this long and
 #                             extrapolate (default 60; 0 = no limit) [DAISY1_BUDGET]
 #   --daisy2-budget SECONDS   the same for daisy 2.0.0 (default 0) [DAISY2_BUDGET]
@@ -132,7 +134,14 @@ for bench_case in "${case_list[@]}"; do
   for ((r = 0; r < repeats; r++)); do
     for impl in "${impl_list[@]}"; do
       case $impl in
-        daisychain) run_one daisychain "$daisychain_budget" "$bench_case" node "$ts_bench" ;;
+        daisychain)
+          run_one daisychain "$daisychain_budget" "$bench_case" node "$ts_bench"
+          # The first block without the warm-up done at import, to show what
+          # the warm-up buys and what it costs (import time).
+          if [[ $bench_case == first-block* ]]; then
+            run_one "daisychain, no warm-up" "$daisychain_budget" "$bench_case" env DAISYCHAIN_NO_WARMUP=1 node "$ts_bench"
+          fi
+          ;;
         daisy2) run_one "daisy 2.0.0" "$daisy2_budget" "$bench_case" "$py2" "$py_bench" ;;
         daisy1) run_one "daisy 1.2.3" "$daisy1_budget" "$bench_case" "$py1" "$py_bench" ;;
         *) echo "run.sh: unknown implementation $impl" >&2; exit 2 ;;

@@ -25,6 +25,7 @@ import { type Block, BlockStatus } from '../scheduler/block.js';
 import { Scheduler, type SchedulerOptions } from '../scheduler/scheduler.js';
 import type { Task } from '../scheduler/task.js';
 import type { TaskState } from '../scheduler/task-state.js';
+import { warmUpScheduler } from '../scheduler/warm-up.js';
 import { blockToWire, taskStateToWire } from '../wire/convert.js';
 import { WorkSession } from './work-session.js';
 
@@ -59,6 +60,9 @@ export interface SchedulerServiceEvents {
   /** Every task is done. */
   finished: [];
 }
+
+// A server's first task should not pay for compiling the scheduler (see warm-up.ts).
+warmUpScheduler();
 
 /**
  * The scheduler behind the gRPC service: hands blocks to work streams, parks
