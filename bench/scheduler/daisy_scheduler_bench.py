@@ -41,8 +41,8 @@ from typing import TYPE_CHECKING, Any
 
 # Loading the library is timed, as on the daisychain side.
 _import_start = time.perf_counter()
-import daisy  # noqa: E402
-from funlib.geometry.roi import Roi  # noqa: E402
+import daisy
+from funlib.geometry.roi import Roi
 
 IMPORT_SECONDS = time.perf_counter() - _import_start
 

@@ -236,7 +236,11 @@ def main(path: str) -> int:
         other_values = [r.get("import_seconds") for (c, n), cl in cells.items() if n == other for r in cl.runs]
         base_import = statistics.median([float(v) for v in base_values if v is not None] or [0.0])
         other_import = statistics.median([float(v) for v in other_values if v is not None] or [0.0])
-        import_row.append(fmt_ratio(other_import / base_import, approx=False, lower_bound=False) if base_import and other_import else "-")
+        import_row.append(
+            fmt_ratio(other_import / base_import, approx=False, lower_bound=False)
+            if base_import and other_import
+            else "-"
+        )
     time_rows.append(import_row)
 
     ratio_headers = [f"{o} ÷ {BASE}" for o in others]
