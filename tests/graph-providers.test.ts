@@ -11,6 +11,7 @@ import {
   Graph,
   GraphMetaMismatchError,
   GraphWriteError,
+  MongoDbGraphProvider,
   type GraphProvider,
   type NodeDoc,
   type PositionAttribute,
@@ -26,6 +27,7 @@ import {
   latticeGraph,
   latticeNodes,
   mongoBackend,
+  mongoInListsBackend,
   mongoUrl,
   sqliteBackend,
   uniqueName,
@@ -285,6 +287,7 @@ function suite(backend: Backend): void {
 }
 
 suite(mongoBackend);
+suite(mongoInListsBackend);
 suite(sqliteBackend());
 
 test('MongoDB: daisy indexes and the meta document are created', async () => {
@@ -321,4 +324,13 @@ test('MongoDB: a database opened read-only that does not exist is left uncreated
   } finally {
     await client.close();
   }
+});
+
+test('MongoDB: wrong options are refused before connecting', () => {
+  assert.throws(() => new MongoDbGraphProvider('db', { mode: 'x' as 'r' }), /mode must be one of r, r\+, w; got x/);
+  assert.throws(() => new MongoDbGraphProvider(''), /needs a database name/);
+  assert.throws(
+    () => new MongoDbGraphProvider('db', { manyIdQueries: 'scan' as 'auto' }),
+    /manyIdQueries must be one of auto, \$in, range; got scan/,
+  );
 });

@@ -134,7 +134,7 @@ export function sqliteAttrTypes(position: PositionAttribute): { nodeAttrs: AttrT
 }
 
 export interface Backend {
-  name: 'mongodb' | 'sqlite';
+  name: 'mongodb' | 'mongodb, $in lists' | 'sqlite';
   /** Opens the graph database `name` (a MongoDB database, or a file in a temp dir) with these options. */
   open(name: string, options: ProviderOptions & { nodeAttrs?: AttrTypes; edgeAttrs?: AttrTypes }): Promise<GraphProvider>;
   /** Where `name` lives, for a worker process to open it too. */
@@ -152,6 +152,13 @@ export function mongoUrl(): string {
 export const mongoBackend: Backend = {
   name: 'mongodb',
   open: (name, options) => MongoDbGraphProvider.open(name, { ...options, host: mongoUrl() }),
+  location: (name) => name,
+};
+
+/** The same server, asked for many ids with `$in` lists whatever it is (mongod's way; FerretDB picks ranges by itself). */
+export const mongoInListsBackend: Backend = {
+  name: 'mongodb, $in lists',
+  open: (name, options) => MongoDbGraphProvider.open(name, { ...options, host: mongoUrl(), manyIdQueries: '$in' }),
   location: (name) => name,
 };
 

@@ -3,18 +3,21 @@
  * by key; failIfExists / failIfNotExists checked for every key before
  * anything is written) in a way FerretDB v1 can serve at scale.
  *
- * FerretDB v1 on SQLite answers a filter by scanning the whole collection,
- * except equality on `_id`, which it looks up. So every document gets its key
- * as `_id` (the node id; `{u, v}` for an edge), new documents go in with one
- * insertMany, and only keys already stored are replaced, one `_id` lookup
- * each. A document that daisy wrote (with an ObjectId `_id`) is found by its
- * key fields instead. On mongod the same operations use its indexes.
+ * FerretDB v1 on SQLite answers every filter by reading the whole collection;
+ * only an `_id` equal to a string or ObjectId is looked up, and node ids are
+ * numbers. What it does fast is insert through the unique `_id` index. So
+ * every document gets its key as `_id` (the node id; `{u, v}` for an edge),
+ * new documents go in with one insertMany, and only keys already stored are
+ * replaced, one `_id` query each. A document that daisy wrote (with an
+ * ObjectId `_id`) is found by its key fields instead. On mongod the same
+ * operations use its indexes.
  */
 
 import type { AnyBulkWriteOperation, Collection, Document, MongoBulkWriteError } from 'mongodb';
 import type { AttrValue } from '../attributes.js';
 import { GraphWriteError, type WriteOptions } from '../provider.js';
 import { docToBson, toBson } from './queries.js';
+import { chunks, findWhereIn } from './where-in.js';
 
 export type PlainDoc = Record<string, AttrValue>;
 
@@ -25,12 +28,6 @@ const BULK_BATCH = 50;
 
 async function bulkWriteInBatches(collection: Collection, ops: AnyBulkWriteOperation[]): Promise<void> {
   for (const batch of chunks(ops, BULK_BATCH)) await collection.bulkWrite(batch, { ordered: false });
-}
-// Keeps `$in` lists well under MongoDB's 16 MB document limit (daisy: 10^6).
-export const KEY_CHUNK = 100_000;
-
-export function* chunks<T>(items: readonly T[], size = KEY_CHUNK): Generator<T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }
 
 function primaryKey(keys: readonly string[], doc: PlainDoc): unknown {
@@ -51,10 +48,11 @@ export async function writeDocuments(
   keys: readonly string[],
   docs: readonly PlainDoc[],
   options: WriteOptions,
+  serverScans: boolean,
 ): Promise<void> {
   if (docs.length === 0) return;
   if (options.failIfExists || options.failIfNotExists) {
-    const stored = await storedKeys(collection, keys, docs);
+    const stored = await storedKeys(collection, keys, docs, serverScans);
     const bad = docs.filter((d) => stored.has(keyString(keys, d)) === Boolean(options.failIfExists));
     if (bad.length > 0) {
       const state = options.failIfExists ? 'already stored (failIfExists)' : 'not stored yet (failIfNotExists)';
@@ -109,16 +107,17 @@ export async function updateDocuments(collection: Collection, keys: readonly str
 }
 
 /** The keys of `docs` already stored, looked up by their first key field. */
-async function storedKeys(collection: Collection, keys: readonly string[], docs: readonly PlainDoc[]): Promise<Set<string>> {
-  const firsts = [...new Set(docs.map((d) => d[keys[0]!]!))];
-  const fields: Document = { _id: 0 };
-  for (const k of keys) fields[k] = 1;
-  const stored = new Set<string>();
-  for (const chunk of chunks(firsts)) {
-    const found = await collection.find({ [keys[0]!]: { $in: chunk.map(toBson) } }, { projection: fields }).toArray();
-    for (const doc of found) stored.add(keyString(keys, doc));
-  }
-  return stored;
+async function storedKeys(
+  collection: Collection,
+  keys: readonly string[],
+  docs: readonly PlainDoc[],
+  serverScans: boolean,
+): Promise<Set<string>> {
+  const firsts = [...new Set(docs.map((d) => d[keys[0]!] as number))];
+  const projection: Document = { _id: 0 };
+  for (const k of keys) projection[k] = 1;
+  const found = await findWhereIn(collection, keys[0]!, firsts, { projection, serverScans });
+  return new Set(found.map((doc) => keyString(keys, doc)));
 }
 
 function keyString(keys: readonly string[], doc: Document): string {

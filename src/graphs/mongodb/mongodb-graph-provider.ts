@@ -32,14 +32,25 @@ import {
   type ReadNodesOptions,
   type WriteOptions,
 } from '../provider.js';
-import { chunks, updateDocuments, writeDocuments } from './document-writes.js';
+import { updateDocuments, writeDocuments } from './document-writes.js';
 import { nodesQuery, positionQuery, projection, toBson } from './queries.js';
+import { findWhereIn } from './where-in.js';
 
 export interface MongoDbGraphProviderOptions extends ProviderOptions {
   /** A MongoDB connection string (mongod, FerretDB, ...); default mongodb://127.0.0.1:27017. */
   host?: string;
   metaCollection?: string;
+  /**
+   * How a query for many node ids (the edges of a ROI's nodes) is asked:
+   * `$in` lists, which mongod answers from its indexes; one id range whose
+   * documents are checked here, which costs one pass on a server that reads
+   * the whole collection for every query; or `auto` (default): the range on
+   * FerretDB v1, `$in` elsewhere. See where-in.ts.
+   */
+  manyIdQueries?: 'auto' | '$in' | 'range';
 }
+
+export const MANY_ID_QUERIES = ['auto', '$in', 'range'] as const;
 
 export class MongoDbGraphProvider extends BaseGraphProvider {
   readonly dbName: string;
@@ -51,6 +62,9 @@ export class MongoDbGraphProvider extends BaseGraphProvider {
   readonly endpointNames: readonly [string, string];
   readonly positionAttribute: PositionAttribute;
   #meta: GraphMeta;
+  /** FerretDB v1: every query reads the whole collection (see where-in.ts). */
+  #serverScans: boolean;
+  readonly #manyIdQueries: 'auto' | '$in' | 'range';
   readonly #client: MongoClient;
   readonly #ready: Promise<void>;
 
@@ -72,6 +86,12 @@ export class MongoDbGraphProvider extends BaseGraphProvider {
     this.endpointNames = options.endpointNames ?? ['u', 'v'];
     this.positionAttribute = options.positionAttribute ?? 'position';
     this.#meta = { directed: options.directed, totalRoi: options.totalRoi };
+    const manyIdQueries = options.manyIdQueries ?? 'auto';
+    if (!MANY_ID_QUERIES.includes(manyIdQueries)) {
+      throw new RangeError(`manyIdQueries must be one of ${MANY_ID_QUERIES.join(', ')}; got ${String(manyIdQueries)}`);
+    }
+    this.#manyIdQueries = manyIdQueries;
+    this.#serverScans = manyIdQueries === 'range';
     this.#client = new MongoClient(this.host);
     this.#ready = this.#open();
     // Errors are reported by ready() and by every method; without this an
@@ -122,25 +142,21 @@ export class MongoDbGraphProvider extends BaseGraphProvider {
   async hasEdges(roi: Roi): Promise<boolean> {
     const ids = await this.#nodeIdsIn(roi);
     const edges = await this.#edges();
-    for (const chunk of chunks(ids)) {
-      const found = await edges.findOne({ [this.endpointNames[0]]: { $in: chunk.map(toBson) } }, { projection: { _id: 1 } });
-      if (found !== null) return true;
-    }
-    return false;
+    const projection = { _id: 0, [this.endpointNames[0]]: 1 };
+    const found = await findWhereIn(edges, this.endpointNames[0], ids, { projection, serverScans: this.#serverScans, firstOnly: true });
+    return found.length > 0;
   }
 
   async readEdges(roi: Roi, options: ReadEdgesOptions = {}): Promise<EdgeDoc[]> {
     const ids = options.nodes ? options.nodes.map((n) => n.id) : await this.#nodeIdsIn(roi);
     const edges = await this.#edges();
-    const fields = projection(this.endpointNames, options.readAttrs);
-    const filters = Object.entries(options.attrFilter ?? {}).map(([attr, value]) => ({ [attr]: toBson(value) }));
-    const result: EdgeDoc[] = [];
-    for (const chunk of chunks(ids)) {
-      const bySource = { [this.endpointNames[0]]: { $in: chunk.map(toBson) } };
-      const query = filters.length > 0 ? { $and: [...filters, bySource] } : bySource;
-      result.push(...((await edges.find(query, { projection: fields }).toArray()) as EdgeDoc[]));
-    }
-    return result;
+    const and = Object.entries(options.attrFilter ?? {}).map(([attr, value]) => ({ [attr]: toBson(value) }));
+    const found = await findWhereIn(edges, this.endpointNames[0], ids, {
+      and,
+      projection: projection(this.endpointNames, options.readAttrs),
+      serverScans: this.#serverScans,
+    });
+    return found as EdgeDoc[];
   }
 
 
@@ -151,7 +167,7 @@ export class MongoDbGraphProvider extends BaseGraphProvider {
 
   protected async storeDocs(kind: DocKind, docs: NodeDoc[] | EdgeDoc[], options: WriteOptions): Promise<void> {
     const [collection, keys] = kind === 'node' ? [await this.#nodes(), ['id']] : [await this.#edges(), this.endpointNames];
-    await writeDocuments(collection, keys, docs, options);
+    await writeDocuments(collection, keys, docs, options, this.#serverScans);
   }
 
   protected async updateDocs(kind: DocKind, docs: NodeDoc[] | EdgeDoc[]): Promise<void> {
@@ -164,6 +180,10 @@ export class MongoDbGraphProvider extends BaseGraphProvider {
   async #open(): Promise<void> {
     await this.#client.connect();
     const db = this.#client.db(this.dbName);
+    if (this.#manyIdQueries === 'auto') {
+      const build = await db.admin().command({ buildInfo: 1 });
+      this.#serverScans = typeof build['ferretdbVersion'] === 'string' && /^v?1\./.test(build['ferretdbVersion']);
+    }
     if (this.mode === 'w') {
       for (const name of [this.nodesCollection, this.edgesCollection, this.metaCollection]) {
         await db.collection(name).drop().catch(ignoreMissingNamespace);
