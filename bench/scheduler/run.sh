@@ -19,7 +19,7 @@
 #   --daisychain-budget SECONDS  the same for daisychain (default 0) [DAISYCHAIN_BUDGET]
 #   --first-block-repeats N   fresh processes per implementation for the
 #                             first-block case; the table shows the median
-#                             (default 5) [FIRST_BLOCK_REPEATS]
+#                             (default 11) [FIRST_BLOCK_REPEATS]
 #   --skip-setup              do not call bench/setup-peers.sh
 # BENCH_SCALE=0.1 shrinks every case (block counts × 0.1) for a smoke run.
 # DAISYCHAIN_BENCH_JS overrides the compiled daisychain side
@@ -33,7 +33,7 @@ impls=daisychain,daisy2,daisy1
 daisy1_budget=${DAISY1_BUDGET:-60}
 daisy2_budget=${DAISY2_BUDGET:-0}
 daisychain_budget=${DAISYCHAIN_BUDGET:-0}
-first_block_repeats=${FIRST_BLOCK_REPEATS:-5}
+first_block_repeats=${FIRST_BLOCK_REPEATS:-11}
 scale=${BENCH_SCALE:-1}
 setup=1
 

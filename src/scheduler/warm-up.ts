@@ -4,12 +4,19 @@ import { Scheduler } from './scheduler.js';
 import { Task } from './task.js';
 
 /**
- * Rounds of the warm-up. Measured with `npm run bench:scheduler` (first-block
- * case, 10^9 blocks): without it the first block takes ~1.8 ms; with 1 round
- * ~245 µs, 5 ~135 µs, 10 ~125 µs. Loading the core costs 7.5 ms without it,
- * 15 ms with 5 rounds (`import daisy` 2.0.0: ~13.5 ms).
+ * What the warm-up runs: small schedules to the end (acquire, release,
+ * retry, downstream tasks), then starts of a huge task (construction and
+ * the first acquires), each enough times that V8 has compiled them before a
+ * real task comes. Measured with bench/scheduler's first-block cases (10^9
+ * blocks, medians of 11 fresh processes): without a warm-up the first block
+ * takes ~1.8 ms. With 3 schedules run to the end and 30 huge starts it takes
+ * ~120 µs in a fresh process and ~135 µs after a 1,000-block task. With only
+ * 5 huge starts the latter was ~325 µs: V8 compiled the scheduler's
+ * constructor to baseline code inside the timed window. Loading the core
+ * costs ~17 ms with the warm-up, ~7.5 ms without (`import daisy` 2.0.0: ~13 ms).
  */
-const ROUNDS = 5;
+const SCHEDULES_TO_THE_END = 3;
+const HUGE_STARTS = 30;
 
 let warmedUp = false;
 
@@ -54,11 +61,8 @@ function huge(): Task {
   });
 }
 
-/**
- * Schedules a small task to the end (with a downstream task if asked),
- * failing one block once, then hands out two blocks of a huge task.
- */
-function runOnce(withDownstream: boolean): void {
+/** Schedules small tasks to the end, failing one block once. */
+function runToTheEnd(withDownstream: boolean): void {
   const scheduler = new Scheduler(tasks(withDownstream));
   let failedOnce = false;
   for (;;) {
@@ -72,6 +76,10 @@ function runOnce(withDownstream: boolean): void {
       scheduler.releaseBlock(block);
     }
   }
+}
+
+/** Constructs a task and its scheduler and hands out two blocks. */
+function startHuge(): void {
   const big = new Scheduler([huge()]);
   const first = big.acquireBlock('warm-up-huge');
   if (first !== null) {
@@ -82,8 +90,8 @@ function runOnce(withDownstream: boolean): void {
 }
 
 /**
- * Runs the scheduler's construction, acquire and release paths on a tiny
- * schedule, once per process. V8 compiles a function on its first call and
+ * Runs the scheduler's construction, acquire and release paths on small
+ * and huge tasks, once per process. V8 compiles a function on its first call and
  * optimises it only after many; the constructors of a task run once per task,
  * so without this the first block of every process pays for compiling the
  * whole path in the interpreter (~1.9 ms, against ~0.25 ms for daisy 2.0's
@@ -93,5 +101,6 @@ function runOnce(withDownstream: boolean): void {
 export function warmUpScheduler(): void {
   if (warmedUp || disabledByEnvironment()) return;
   warmedUp = true;
-  for (let round = 0; round < ROUNDS; round++) runOnce(round === 0);
+  for (let round = 0; round < SCHEDULES_TO_THE_END; round++) runToTheEnd(round === 0);
+  for (let round = 0; round < HUGE_STARTS; round++) startHuge();
 }
