@@ -3,9 +3,10 @@
  * by key; failIfExists / failIfNotExists checked for every key before
  * anything is written) in a way FerretDB v1 can serve at scale.
  *
- * FerretDB v1 on SQLite answers every filter by reading the whole collection;
- * only an `_id` equal to a string or ObjectId is looked up, and node ids are
- * numbers. What it does fast is insert through the unique `_id` index. So
+ * FerretDB v1 on SQLite answers every filter by reading the whole collection
+ * (an `_id` equal to a string or ObjectId is filtered by SQLite, still
+ * without an index; see bench/graphs/server-queries.ts). What it does fast is
+ * insert, checked by the unique `_id` index. So
  * every document gets its key as `_id` (the node id; `{u, v}` for an edge),
  * new documents go in with one insertMany, and only keys already stored are
  * replaced, one `_id` query each. A document that daisy wrote (with an
