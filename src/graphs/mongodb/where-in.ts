@@ -24,6 +24,7 @@ export function* chunks<T>(items: readonly T[], size = KEY_CHUNK): Generator<T[]
 export interface WhereInOptions {
   /** Further conditions, all of which must hold (daisy's attribute filters). */
   and?: readonly Document[];
+  /** Must keep `field`: membership is checked on it. */
   projection: Document;
   /** The server reads every document for every query (FerretDB v1): use one range. */
   serverScans: boolean;
@@ -60,17 +61,10 @@ export async function findWhereIn(
     if (value > high) high = value;
   }
   const wanted = new Set(values);
-  // The field is needed here to check membership; it is dropped again below
-  // when the caller's projection left it out.
-  const projection = { ...options.projection };
-  const inclusive = Object.entries(projection).some(([k, v]) => k !== '_id' && v === 1);
-  const addField = inclusive && projection[field] !== 1;
-  if (addField) projection[field] = 1;
   const query = withConditions({ [field]: { $gte: toBson(low), $lte: toBson(high) } }, options.and);
   const found: Document[] = [];
-  for await (const doc of collection.find(query, { projection })) {
+  for await (const doc of collection.find(query, { projection: options.projection })) {
     if (!wanted.has(Number(doc[field]))) continue;
-    if (addField) delete doc[field];
     found.push(doc);
     if (options.firstOnly) break;
   }
