@@ -221,26 +221,24 @@ def main(path: str) -> int:
         time_rows.append(time_row)
         rss_rows.append(rss_row)
 
-    import_row = ["load the library (import), median of every run"]
+    import_medians: dict[str, float] = {}
     for impl in impls:
         values = [
             float(run["import_seconds"])
-            for (case, name), cell in cells.items()
+            for (_, name), cell in cells.items()
             if name == impl
             for run in cell.runs
             if run.get("import_seconds") is not None
         ]
-        import_row.append(fmt_seconds(statistics.median(values)) if values else "-")
+        if values:
+            import_medians[impl] = statistics.median(values)
+    import_row = ["load the library (import), median of every run"]
+    import_row += [fmt_seconds(import_medians[i]) if i in import_medians else "-" for i in impls]
+    base_import = import_medians.get(BASE)
     for other in others:
-        base_values = [r.get("import_seconds") for (c, n), cl in cells.items() if n == BASE for r in cl.runs]
-        other_values = [r.get("import_seconds") for (c, n), cl in cells.items() if n == other for r in cl.runs]
-        base_import = statistics.median([float(v) for v in base_values if v is not None] or [0.0])
-        other_import = statistics.median([float(v) for v in other_values if v is not None] or [0.0])
-        import_row.append(
-            fmt_ratio(other_import / base_import, approx=False, lower_bound=False)
-            if base_import and other_import
-            else "-"
-        )
+        other_import = import_medians.get(other)
+        ratio = other_import / base_import if base_import and other_import else None
+        import_row.append(fmt_ratio(ratio, approx=False, lower_bound=False) if ratio is not None else "-")
     time_rows.append(import_row)
 
     ratio_headers = [f"{o} ÷ {BASE}" for o in others]

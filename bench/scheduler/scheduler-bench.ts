@@ -241,7 +241,6 @@ function main(): number {
     runtime: `node ${process.versions.node}`,
     case: args.case,
     import_seconds: importSeconds,
-    warm_up: process.env['DAISYCHAIN_NO_WARMUP'] === undefined || ['', '0'].includes(process.env['DAISYCHAIN_NO_WARMUP']),
     scale: args.scale,
     blocks_per_axis: n,
     budget_seconds: args.budget,

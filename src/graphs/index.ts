@@ -17,6 +17,6 @@ export {
   type WriteGraphOptions,
   type WriteOptions,
 } from './provider.js';
-export { MongoDbGraphProvider, type MongoDbGraphProviderOptions } from './mongodb/mongodb-graph-provider.js';
+export { MongoDbGraphProvider, type MongoDbGraphProviderOptions, type ManyIdQueries } from './mongodb/mongodb-graph-provider.js';
 export { SqliteGraphProvider, type SqliteGraphProviderOptions } from './sqlite/sqlite-graph-provider.js';
 export { type AttrType, type AttrTypes, type ScalarType } from './sqlite/schema.js';

@@ -27,23 +27,15 @@ function disabledByEnvironment(): boolean {
 }
 
 function tasks(withDownstream: boolean): Task[] {
-  const upstream = new Task({
-    taskId: 'warm-up-a',
+  const grid = {
     totalRoi: new Roi([0, 0, 0], [6, 6, 6]),
     readRoi: new Roi([0, 0, 0], [4, 4, 4]),
     writeRoi: new Roi([1, 1, 1], [2, 2, 2]),
     readWriteConflict: true,
-    maxRetries: 1,
-  });
-  const downstream = new Task({
-    taskId: 'warm-up-b',
-    totalRoi: new Roi([0, 0, 0], [6, 6, 6]),
-    readRoi: new Roi([0, 0, 0], [4, 4, 4]),
-    writeRoi: new Roi([1, 1, 1], [2, 2, 2]),
-    readWriteConflict: true,
-    upstreamTasks: [upstream],
-  });
-  return withDownstream ? [upstream, downstream] : [upstream];
+  };
+  const upstream = new Task({ taskId: 'warm-up-a', ...grid, maxRetries: 1 });
+  if (!withDownstream) return [upstream];
+  return [upstream, new Task({ taskId: 'warm-up-b', ...grid, upstreamTasks: [upstream] })];
 }
 
 /**

@@ -47,10 +47,11 @@ export interface MongoDbGraphProviderOptions extends ProviderOptions {
    * the whole collection for every query; or `auto` (default): the range on
    * FerretDB v1, `$in` elsewhere. See where-in.ts.
    */
-  manyIdQueries?: 'auto' | '$in' | 'range';
+  manyIdQueries?: ManyIdQueries;
 }
 
 export const MANY_ID_QUERIES = ['auto', '$in', 'range'] as const;
+export type ManyIdQueries = (typeof MANY_ID_QUERIES)[number];
 
 export class MongoDbGraphProvider extends BaseGraphProvider {
   readonly dbName: string;
@@ -62,9 +63,8 @@ export class MongoDbGraphProvider extends BaseGraphProvider {
   readonly endpointNames: readonly [string, string];
   readonly positionAttribute: PositionAttribute;
   #meta: GraphMeta;
-  /** FerretDB v1: every query reads the whole collection (see where-in.ts). */
-  #serverScans: boolean;
-  readonly #manyIdQueries: 'auto' | '$in' | 'range';
+  /** 'auto' until #open has asked the server; 'range' on FerretDB v1 (see where-in.ts). */
+  #manyIdQueries: ManyIdQueries;
   readonly #client: MongoClient;
   readonly #ready: Promise<void>;
 
@@ -91,7 +91,6 @@ export class MongoDbGraphProvider extends BaseGraphProvider {
       throw new RangeError(`manyIdQueries must be one of ${MANY_ID_QUERIES.join(', ')}; got ${String(manyIdQueries)}`);
     }
     this.#manyIdQueries = manyIdQueries;
-    this.#serverScans = manyIdQueries === 'range';
     this.#client = new MongoClient(this.host);
     this.#ready = this.#open();
     // Errors are reported by ready() and by every method; without this an
@@ -143,7 +142,7 @@ export class MongoDbGraphProvider extends BaseGraphProvider {
     const ids = await this.#nodeIdsIn(roi);
     const edges = await this.#edges();
     const projection = { _id: 0, [this.endpointNames[0]]: 1 };
-    const found = await findWhereIn(edges, this.endpointNames[0], ids, { projection, serverScans: this.#serverScans, firstOnly: true });
+    const found = await findWhereIn(edges, this.endpointNames[0], ids, { projection, serverScans: this.#serverScans(), firstOnly: true });
     return found.length > 0;
   }
 
@@ -154,7 +153,7 @@ export class MongoDbGraphProvider extends BaseGraphProvider {
     const found = await findWhereIn(edges, this.endpointNames[0], ids, {
       and,
       projection: projection(this.endpointNames, options.readAttrs),
-      serverScans: this.#serverScans,
+      serverScans: this.#serverScans(),
     });
     return found as EdgeDoc[];
   }
@@ -167,7 +166,7 @@ export class MongoDbGraphProvider extends BaseGraphProvider {
 
   protected async storeDocs(kind: DocKind, docs: NodeDoc[] | EdgeDoc[], options: WriteOptions): Promise<void> {
     const [collection, keys] = kind === 'node' ? [await this.#nodes(), ['id']] : [await this.#edges(), this.endpointNames];
-    await writeDocuments(collection, keys, docs, options, this.#serverScans);
+    await writeDocuments(collection, keys, docs, options, this.#serverScans());
   }
 
   protected async updateDocs(kind: DocKind, docs: NodeDoc[] | EdgeDoc[]): Promise<void> {
@@ -182,7 +181,8 @@ export class MongoDbGraphProvider extends BaseGraphProvider {
     const db = this.#client.db(this.dbName);
     if (this.#manyIdQueries === 'auto') {
       const build = await db.admin().command({ buildInfo: 1 });
-      this.#serverScans = typeof build['ferretdbVersion'] === 'string' && /^v?1\./.test(build['ferretdbVersion']);
+      const ferretDbV1 = typeof build['ferretdbVersion'] === 'string' && /^v?1\./.test(build['ferretdbVersion']);
+      this.#manyIdQueries = ferretDbV1 ? 'range' : '$in';
     }
     if (this.mode === 'w') {
       for (const name of [this.nodesCollection, this.edgesCollection, this.metaCollection]) {
@@ -230,6 +230,11 @@ export class MongoDbGraphProvider extends BaseGraphProvider {
   async #createEdgeIndexes(db: Db): Promise<void> {
     const [u, v] = this.endpointNames;
     await db.collection(this.edgesCollection).createIndex({ [u]: 1, [v]: 1 }, { name: 'incident', unique: true });
+  }
+
+  /** Whether the server reads the whole collection for every query; known once #open is done. */
+  #serverScans(): boolean {
+    return this.#manyIdQueries === 'range';
   }
 
   async #db(): Promise<Db> {

@@ -6,9 +6,9 @@
  * index for it: it reads the whole collection and compares every document
  * with every listed value, so the cost is documents × values (1,000 values
  * over 100,000 documents: 5.0 s, against 2.4 s for a range; see
- * `npm run bench:server-queries`). On
- * such a server the values are asked for as one range, and the documents in
- * it are checked against a Set here: one pass over the collection.
+ * `npm run bench:server-queries`). On such a server the values are asked for
+ * as one range, and the documents in it are checked against a Set here: one
+ * pass over the collection.
  */
 
 import type { Collection, Document } from 'mongodb';
