@@ -7,14 +7,14 @@ import { warmUpScheduler } from './scheduler/warm-up.js';
 
 export { Coordinate, type CoordinateLike } from './geometry/coordinate.js';
 export { Roi } from './geometry/roi.js';
-export { cantorNumber } from './graph/cantor.js';
+export { cantorNumber } from './dependencies/cantor.js';
 export {
   BlockwiseDependencyGraph,
   type BlockwiseDependencyGraphOptions,
   type Box,
-} from './graph/blockwise-dependency-graph.js';
-export { DependencyGraph } from './graph/dependency-graph.js';
-export { Block, BlockStatus } from './scheduler/block.js';
+} from './dependencies/blockwise-dependency-graph.js';
+export { DependencyGraph } from './dependencies/dependency-graph.js';
+export { Block, BlockStatus } from './model/block.js';
 export {
   Task,
   TaskValidationError,
@@ -24,8 +24,8 @@ export {
   type ProcessFunction,
   type CheckFunction,
   type InitCallback,
-} from './scheduler/task.js';
-export { TaskState } from './scheduler/task-state.js';
+} from './model/task.js';
+export { TaskState } from './model/task-state.js';
 export { Scheduler, SchedulerError, type SchedulerOptions } from './scheduler/scheduler.js';
 export { warmUpScheduler } from './scheduler/warm-up.js';
 

@@ -14,7 +14,7 @@ fi
 bash tests/oracle/setup.sh
 # FerretDB (built once into ~/.cache/daisychain, ~80 s cold) on a free
 # loopback port, stopped when this script exits; exports DAISYCHAIN_MONGO_URL.
-source tests/graphs/ferretdb.sh
+source tests/spatial-graphs/ferretdb.sh
 start_ferretdb
 
 echo "== Protocol: buf lint, buf breaking against the previous commit, generated code up to date"
@@ -75,5 +75,5 @@ bash clients/python/ensure-venv.sh .cache/venv-arrays-zarr3 tests/arrays/require
 .cache/venv-arrays-zarr3/bin/python -m pytest -q -p no:cacheprovider -W ignore::DeprecationWarning tests/arrays/test_zarr3.py
 
 echo "== Python tests: daisy's graph provider (funlib.persistence) and sqlite3 read what daisychain wrote"
-bash tests/graphs/setup-python.sh
-.cache/venv-graphs/bin/python -m pytest -q tests/graphs
+bash tests/spatial-graphs/setup-python.sh
+.cache/venv-graphs/bin/python -m pytest -q tests/spatial-graphs

@@ -3,7 +3,7 @@
  * computation the demo checks its result against.
  */
 import type { Array as DaisyArray } from '../arrays/array.js';
-import type { Block } from '../scheduler/block.js';
+import type { Block } from '../model/block.js';
 import type { Roi } from '../geometry/roi.js';
 
 export const pattern = (z: number, y: number, x: number): number => Math.sin(z / 5) + Math.cos(y / 7) + Math.sin((x + z) / 9);

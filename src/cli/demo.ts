@@ -17,7 +17,7 @@ import { openDs } from '../arrays/open-ds.js';
 import { prepareDs } from '../arrays/prepare-ds.js';
 import { Roi } from '../geometry/roi.js';
 import { runBlockwise } from '../run/run-blockwise.js';
-import { Task } from '../scheduler/task.js';
+import { Task } from '../model/task.js';
 import { boxMean, maskValue, pattern } from './demo-ops.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));

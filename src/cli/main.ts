@@ -18,7 +18,7 @@ import { loadPipeline, PipelineError } from '../run/pipeline-file.js';
 import { createProgress, PROGRESS_MODES, type ProgressMode } from '../run/progress.js';
 import { runBlockwise } from '../run/run-blockwise.js';
 import { printSummary, summarize } from '../run/summary.js';
-import { TaskValidationError } from '../scheduler/task.js';
+import { TaskValidationError } from '../model/task.js';
 
 const USAGE = `usage:
   daisychain run PIPELINE [--progress auto|bars|lines|json|none] [--log-dir DIR] [--listen HOST:PORT]

@@ -14,7 +14,7 @@ import {
   type WorkRequest,
   type WorkResponse,
 } from '../gen/daisychain/v1/scheduler_pb.js';
-import { type Block, BlockStatus } from '../scheduler/block.js';
+import { type Block, BlockStatus } from '../model/block.js';
 import { blockFromWire } from '../wire/convert.js';
 import { grpcServiceDefinition } from '../wire/service-definition.js';
 import { contextFromEnv, requireContextEntries, type WorkerContext } from './context.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { Roi } from '../geometry/roi.js';
-import { FITS, type Fit, Task, TaskValidationError } from '../scheduler/task.js';
+import { FITS, type Fit, Task, TaskValidationError } from '../model/task.js';
 
 /**
  * Tasks declared in a file (JSON, or YAML for files ending in .yaml/.yml),

@@ -1,5 +1,5 @@
 import type { FailureRecord, SchedulerService } from '../server/scheduler-service.js';
-import type { TaskState } from '../scheduler/task-state.js';
+import type { TaskState } from '../model/task-state.js';
 import type { WorkerEvent } from '../workers/worker-process-pool.js';
 
 /**

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { formatContext } from '../client/context.js';
 import { SchedulerService } from '../server/scheduler-service.js';
 import { startServer } from '../server/server.js';
-import { type Task, TaskValidationError } from '../scheduler/task.js';
+import { type Task, TaskValidationError } from '../model/task.js';
 import { runInProcessWorkers } from '../workers/in-process-workers.js';
 import { WorkerProcessPool } from '../workers/worker-process-pool.js';
 import { createProgress, PROGRESS_MODES, type ProgressMode } from './progress.js';

@@ -1,4 +1,4 @@
-import type { DependencyGraph } from '../graph/dependency-graph.js';
+import type { DependencyGraph } from '../dependencies/dependency-graph.js';
 
 /**
  * Tracks which blocks may run, holding only the frontier of the graph: the

@@ -1,9 +1,9 @@
-import { DependencyGraph } from '../graph/dependency-graph.js';
-import { type Block, BlockStatus } from './block.js';
+import { DependencyGraph } from '../dependencies/dependency-graph.js';
+import { type Block, BlockStatus } from '../model/block.js';
 import { ProcessingQueue } from './processing-queue.js';
 import { ReadySurface } from './ready-surface.js';
-import type { Task } from './task.js';
-import { TaskState } from './task-state.js';
+import type { Task } from '../model/task.js';
+import { TaskState } from '../model/task-state.js';
 
 export interface SchedulerOptions {
   /**

@@ -1,7 +1,7 @@
 import { Roi } from '../geometry/roi.js';
-import { BlockStatus } from './block.js';
+import { BlockStatus } from '../model/block.js';
 import { Scheduler } from './scheduler.js';
-import { Task } from './task.js';
+import { Task } from '../model/task.js';
 
 /**
  * What the warm-up runs: small schedules to the end (acquire, release,

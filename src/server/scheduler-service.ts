@@ -21,10 +21,10 @@ import {
   type WorkRequest,
   type WorkResponse,
 } from '../gen/daisychain/v1/scheduler_pb.js';
-import { type Block, BlockStatus } from '../scheduler/block.js';
+import { type Block, BlockStatus } from '../model/block.js';
 import { Scheduler, type SchedulerOptions } from '../scheduler/scheduler.js';
-import type { Task } from '../scheduler/task.js';
-import type { TaskState } from '../scheduler/task-state.js';
+import type { Task } from '../model/task.js';
+import type { TaskState } from '../model/task-state.js';
 import { warmUpScheduler } from '../scheduler/warm-up.js';
 import { blockToWire, taskStateToWire } from '../wire/convert.js';
 import { WorkSession } from './work-session.js';

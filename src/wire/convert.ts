@@ -1,8 +1,8 @@
 import { create } from '@bufbuild/protobuf';
 import { Coordinate } from '../geometry/coordinate.js';
 import { Roi } from '../geometry/roi.js';
-import { Block, BlockStatus } from '../scheduler/block.js';
-import type { TaskState } from '../scheduler/task-state.js';
+import { Block, BlockStatus } from '../model/block.js';
+import type { TaskState } from '../model/task-state.js';
 import {
   CoordinateSchema,
   RoiSchema,

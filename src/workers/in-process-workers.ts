@@ -1,6 +1,6 @@
 import { Client } from '../client/client.js';
-import { BlockStatus } from '../scheduler/block.js';
-import type { Task } from '../scheduler/task.js';
+import { BlockStatus } from '../model/block.js';
+import type { Task } from '../model/task.js';
 
 export interface InProcessWorkerOptions {
   host: string;

@@ -3,7 +3,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONTEXT_VARIABLE, formatContext } from '../client/context.js';
 import type { SchedulerService } from '../server/scheduler-service.js';
-import type { Task } from '../scheduler/task.js';
+import type { Task } from '../model/task.js';
 
 export interface WorkerPoolOptions {
   /** Where the server listens, as workers should dial it. */

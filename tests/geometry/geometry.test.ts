@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { Coordinate, Roi, type CoordinateLike, type CoordinateOperand, type SnapMode } from '../src/geometry/index.js';
+import { Coordinate, Roi, type CoordinateLike, type CoordinateOperand, type SnapMode } from '../../src/geometry/index.js';
 
 // Replays tests/vectors/geometry.json, written by
 // tests/oracle/generate_geometry_vectors.py from funlib.geometry itself.
@@ -23,7 +23,7 @@ interface VectorFile {
 }
 
 const vectors = JSON.parse(
-  readFileSync(new URL('../../tests/vectors/geometry.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../../tests/vectors/geometry.json', import.meta.url), 'utf8'),
 ) as VectorFile;
 
 /**

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type Block, BlockStatus, Scheduler } from '../src/index.js';
-import { loadVectors, tasksFromJson, type TaskJson } from './support/vectors.js';
+import { type Block, BlockStatus, Scheduler } from '../../src/index.js';
+import { loadVectors, tasksFromJson, type TaskJson } from '../support/vectors.js';
 
 type Event = ['acquire', string, number] | ['release', string, number, 'success' | 'failed'];
 

@@ -3,9 +3,9 @@
  * shapes the graph provider sends, on one collection of N documents with an
  * index on every queried field. On mongod every indexed lookup takes about
  * the same time whatever N is; a query that reads the whole collection grows
- * with N. Run by bench/graphs/server-queries.sh (`npm run bench:server-queries`).
+ * with N. Run by bench/spatial-graphs/server-queries.sh (`npm run bench:server-queries`).
  *
- *   node dist/bench/graphs/server-queries.js [DOCUMENTS]   (needs DAISYCHAIN_MONGO_URL)
+ *   node dist/bench/spatial-graphs/server-queries.js [DOCUMENTS]   (needs DAISYCHAIN_MONGO_URL)
  *
  * Prints one line per query: documents returned, milliseconds (median of 3).
  */

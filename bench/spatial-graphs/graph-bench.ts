@@ -2,9 +2,9 @@
  * Graph provider throughput: nodes/s and edges/s written block by block and
  * read back by ROI, for MongoDbGraphProvider (on DAISYCHAIN_MONGO_URL) and
  * the embedded SqliteGraphProvider, in one run. Prints one JSON line per
- * backend and operation; bench/graphs/format_table.py renders them.
+ * backend and operation; bench/spatial-graphs/format_table.py renders them.
  *
- *   node dist/bench/graphs/graph-bench.js NODES [WRITE_BLOCKS_PER_AXIS] [READ_ROIS_PER_AXIS]
+ *   node dist/bench/spatial-graphs/graph-bench.js NODES [WRITE_BLOCKS_PER_AXIS] [READ_ROIS_PER_AXIS]
  *
  * Nodes sit on a cubic lattice (NODES rounded down to a cube), each with a
  * 3-D position and two attributes, with an edge to its +x and +y
@@ -106,7 +106,7 @@ try {
 
 if (backends.includes('mongodb')) {
   const url = process.env['DAISYCHAIN_MONGO_URL'];
-  if (url === undefined) throw new Error('DAISYCHAIN_MONGO_URL is not set (bench/graphs/run.sh starts FerretDB)');
+  if (url === undefined) throw new Error('DAISYCHAIN_MONGO_URL is not set (bench/spatial-graphs/run.sh starts FerretDB)');
   const mongo = await MongoDbGraphProvider.open(`graph_bench_${process.pid}`, { host: url, mode: 'w', totalRoi: total });
   await bench(process.env['MONGO_LABEL'] ?? 'MongoDB wire', mongo);
   await mongo.close();

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Roi, Task, runBlockwise } from '../src/index.js';
+import { Roi, Task, runBlockwise } from '../../src/index.js';
 import {
   TOTAL_ROI,
   type Backend,
@@ -18,9 +18,9 @@ import {
   mongoUrl,
   sqliteBackend,
   uniqueName,
-} from './support/lattice-graph.js';
+} from '../support/lattice-graph.js';
 
-const writer = fileURLToPath(new URL('./fixtures/graph-block-writer.js', import.meta.url));
+const writer = fileURLToPath(new URL('../fixtures/graph-block-writer.js', import.meta.url));
 
 const CHECK_ROIS = [
   TOTAL_ROI,

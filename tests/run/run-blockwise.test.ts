@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { BlockStatus, DependencyGraph, Roi, type RunSummary, Task, runBlockwise } from '../src/index.js';
+import { BlockStatus, DependencyGraph, Roi, type RunSummary, Task, runBlockwise } from '../../src/index.js';
 
-const workerScript = fileURLToPath(new URL('./fixtures/record-worker.js', import.meta.url));
+const workerScript = fileURLToPath(new URL('../fixtures/record-worker.js', import.meta.url));
 
 interface BlockRecord {
   taskId: string;

@@ -1,6 +1,6 @@
-"""Prints the graph benchmark's table from its JSON lines (bench/graphs/graph-bench.ts).
+"""Prints the graph benchmark's table from its JSON lines (bench/spatial-graphs/graph-bench.ts).
 
-    python bench/graphs/format_table.py RESULTS.jsonl     (or - for stdin)
+    python bench/spatial-graphs/format_table.py RESULTS.jsonl     (or - for stdin)
 
 Rows are backend and operation; columns nodes, edges, seconds, nodes/s, edges/s.
 """

@@ -16,7 +16,7 @@ import {
   type NodeDoc,
   type PositionAttribute,
   Roi,
-} from '../src/index.js';
+} from '../../src/index.js';
 import {
   AXES,
   TOTAL_ROI,
@@ -31,7 +31,7 @@ import {
   mongoUrl,
   sqliteBackend,
   uniqueName,
-} from './support/lattice-graph.js';
+} from '../support/lattice-graph.js';
 
 const ROIS: Roi[] = [
   new Roi([10, 10, 10], [10, 10, 10]), // begins on nodes (included), ends on nodes (excluded)

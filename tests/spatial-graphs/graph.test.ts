@@ -1,7 +1,7 @@
 /** Graph: daisy's networkx Graph/DiGraph semantics on graphology. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Graph } from '../src/index.js';
+import { Graph } from '../../src/index.js';
 
 test('undirected graphs store an edge once whichever way round; directed ones keep both directions', () => {
   const undirected = new Graph();

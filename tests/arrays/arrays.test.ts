@@ -8,8 +8,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Array as DaisyArray, Roi, ndarray, openDs, prepareDs, zeros, chunkShapeFor } from '../src/index.js';
-import { chunkExtentFor } from '../src/arrays/chunk-shape.js';
+import { Array as DaisyArray, Roi, ndarray, openDs, prepareDs, zeros, chunkShapeFor } from '../../src/index.js';
+import { chunkExtentFor } from '../../src/arrays/chunk-shape.js';
 
 function ramp(shape: number[]): Float32Array {
   return Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => i);

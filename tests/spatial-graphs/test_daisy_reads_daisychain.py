@@ -1,6 +1,6 @@
 """daisy's tools read the graphs daisychain writes.
 
-daisychain writes tests/graphs/reference-graph.json (tests/fixtures/write-reference-graph.ts)
+daisychain writes tests/spatial-graphs/reference-graph.json (tests/fixtures/write-reference-graph.ts)
 into a MongoDB database on the server at DAISYCHAIN_MONGO_URL (FerretDB, started by
 tests/run-all.sh) and into a SQLite file. Here daisy's own provider (funlib.persistence 0.1.0's
 MongoDbGraphProvider, where daisy 1.x moved it) writes the same graph into a second database,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DependencyGraph } from '../src/index.js';
-import { loadVectors, roiFromJson, roiToJson, tasksFromJson, type RoiJson, type TaskJson } from './support/vectors.js';
+import { DependencyGraph } from '../../src/index.js';
+import { loadVectors, roiFromJson, roiToJson, tasksFromJson, type RoiJson, type TaskJson } from '../support/vectors.js';
 
 type BlockRef = [string, number];
 

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const workerScript = fileURLToPath(new URL('./fixtures/record-worker.js', import.meta.url));
+const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const workerScript = fileURLToPath(new URL('../fixtures/record-worker.js', import.meta.url));
 
 function runCli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {

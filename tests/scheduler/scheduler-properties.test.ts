@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { type Block, BlockStatus, Roi, Scheduler, Task, type Fit } from '../src/index.js';
+import { type Block, BlockStatus, Roi, Scheduler, Task, type Fit } from '../../src/index.js';
 
 interface TaskSpec {
   blockShape: number[];

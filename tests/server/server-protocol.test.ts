@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { create } from '@bufbuild/protobuf';
 import { status } from '@grpc/grpc-js';
-import { BlockStatus as WireBlockStatus, HelloSchema, ReleaseSchema, AcquireSchema, SkipSchema } from '../src/gen/daisychain/v1/scheduler_pb.js';
-import { Client, MAX_MESSAGE_BYTES, Roi, SchedulerService, Task, startServer, type RunningServer } from '../src/index.js';
-import { RawStream } from './support/raw-stream.js';
+import { BlockStatus as WireBlockStatus, HelloSchema, ReleaseSchema, AcquireSchema, SkipSchema } from '../../src/gen/daisychain/v1/scheduler_pb.js';
+import { Client, MAX_MESSAGE_BYTES, Roi, SchedulerService, Task, startServer, type RunningServer } from '../../src/index.js';
+import { RawStream } from '../support/raw-stream.js';
 
 const hello = (taskId: string, workerId = 'w') => ({ case: 'hello' as const, value: create(HelloSchema, { taskId, workerId, language: 'test', host: 'localhost', pid: process.pid }) });
 const acquire = (count = 1) => ({ case: 'acquire' as const, value: create(AcquireSchema, { count }) });
@@ -246,8 +246,8 @@ test('200 concurrent worker streams on one server: every block handed out exactl
 
 test('GetTaskStates and the WatchProgress feed report the states until every task is done', async () => {
   const { Client: GrpcClient, credentials } = await import('@grpc/grpc-js');
-  const { grpcServiceDefinition } = await import('../src/wire/service-definition.js');
-  const { SchedulerService: Descriptor, GetTaskStatesRequestSchema, WatchProgressRequestSchema } = await import('../src/gen/daisychain/v1/scheduler_pb.js');
+  const { grpcServiceDefinition } = await import('../../src/wire/service-definition.js');
+  const { SchedulerService: Descriptor, GetTaskStatesRequestSchema, WatchProgressRequestSchema } = await import('../../src/gen/daisychain/v1/scheduler_pb.js');
   type Methods = ReturnType<typeof grpcServiceDefinition>;
   const methods: Methods = grpcServiceDefinition(Descriptor);
   const service = new SchedulerService([lineTask('t', 20)]);

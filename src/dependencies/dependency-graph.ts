@@ -1,5 +1,5 @@
-import type { Block } from '../scheduler/block.js';
-import type { Task } from '../scheduler/task.js';
+import type { Block } from '../model/block.js';
+import type { Task } from '../model/task.js';
 import { BlockwiseDependencyGraph } from './blockwise-dependency-graph.js';
 
 /**

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Roi, Task, openDs, prepareDs, runBlockwise } from '../src/index.js';
+import { Roi, Task, openDs, prepareDs, runBlockwise } from '../../src/index.js';
 
 const SIZE = 256;
 const BLOCK = 64;
@@ -46,7 +46,7 @@ test('a 256³ Zarr volume copied and transformed block-wise by worker processes'
     writeRoi: new Roi([0, 0, 0], [BLOCK, BLOCK, BLOCK]),
     readWriteConflict: false,
     numWorkers: 3,
-    workerCommand: [process.execPath, fileURLToPath(new URL('./fixtures/array-worker.js', import.meta.url))],
+    workerCommand: [process.execPath, fileURLToPath(new URL('../fixtures/array-worker.js', import.meta.url))],
   });
   const ok = await runBlockwise([task], { progress: 'none', logDir: join(dir, 'logs') });
   assert.equal(ok, true);

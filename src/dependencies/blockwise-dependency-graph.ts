@@ -1,6 +1,6 @@
 import { Roi } from '../geometry/roi.js';
-import { Block } from '../scheduler/block.js';
-import type { Fit, Task } from '../scheduler/task.js';
+import { Block } from '../model/block.js';
+import type { Fit, Task } from '../model/task.js';
 import { cantorNumber } from './cantor.js';
 
 export interface BlockwiseDependencyGraphOptions {

@@ -8,9 +8,9 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
 bash tests/oracle/setup.sh >&2
 if [ -z "${DAISYCHAIN_MONGO_URL:-}" ]; then export MONGO_LABEL="FerretDB 1.24.2"; fi
-source tests/graphs/ferretdb.sh
+source tests/spatial-graphs/ferretdb.sh
 start_ferretdb
 mkdir -p .cache/bench
 out=.cache/bench/graphs-$(date -u +%Y%m%dT%H%M%SZ).jsonl
-node dist/bench/graphs/graph-bench.js "$@" | tee "$out" >&2
-.cache/venv-daisy1/bin/python bench/graphs/format_table.py "$out"
+node dist/bench/spatial-graphs/graph-bench.js "$@" | tee "$out" >&2
+.cache/venv-daisy1/bin/python bench/spatial-graphs/format_table.py "$out"
