@@ -1,5 +1,6 @@
 export * from './core.js';
 export { Client, ClientError, type ClientOptions, type Rejection } from './client/client.js';
+export { MAX_ACQUIRE, MAX_MESSAGE_BYTES } from './wire/limits.js';
 export {
   CONTEXT_VARIABLE,
   ContextError,
@@ -8,8 +9,8 @@ export {
   parseContext,
   type WorkerContext,
 } from './client/context.js';
-export { SchedulerService, MAX_ACQUIRE, type FailureRecord } from './server/scheduler-service.js';
-export { startServer, MAX_MESSAGE_BYTES, type RunningServer } from './server/server.js';
+export { SchedulerService, type FailureRecord } from './server/scheduler-service.js';
+export { startServer, type RunningServer } from './server/server.js';
 export { WorkerProcessPool, type WorkerEvent, type WorkerPoolOptions } from './workers/worker-process-pool.js';
 export { runInProcessWorkers } from './workers/in-process-workers.js';
 export { runBlockwise, type RunBlockwiseOptions } from './run/run-blockwise.js';

@@ -1,36 +1,29 @@
 import { hostname } from 'node:os';
-import { create } from '@bufbuild/protobuf';
 import { Client as GrpcClient, credentials, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import { type Block, BlockStatus } from '../model/block.js';
+import { CLIENT_CHANNEL_OPTIONS, formatHostPort, MAX_ACQUIRE } from '../wire/limits.js';
+import { workMethod } from '../wire/service-definition.js';
 import {
-  AcquireSchema,
-  BlockStatus as WireBlockStatus,
-  HelloSchema,
-  ReleaseSchema,
-  ReleasesSchema,
-  SchedulerService as SchedulerServiceDescriptor,
-  SkipSchema,
-  WorkRequestSchema,
+  acquireRequest,
+  helloRequest,
+  readWorkResponse,
+  releaseMessage,
+  releasesRequest,
+  skipRequest,
+  type Rejection,
   type Release,
   type WorkRequest,
   type WorkResponse,
-} from '../gen/daisychain/v1/scheduler_pb.js';
-import { type Block, BlockStatus } from '../model/block.js';
-import { blockFromWire } from '../wire/convert.js';
-import { grpcServiceDefinition } from '../wire/service-definition.js';
+} from '../wire/work-messages.js';
 import { contextFromEnv, requireContextEntries, type WorkerContext } from './context.js';
+
+export type { Rejection };
 
 export interface ClientOptions {
   /** Blocks to keep requested ahead of use (default 1): more hides the round trip for cheap blocks. */
   prefetch?: number;
   /** Reported to the server in Hello. */
   language?: string;
-}
-
-/** A request the server refused (it changed nothing). */
-export interface Rejection {
-  code: number;
-  message: string;
-  blockId: number;
 }
 
 export class ClientError extends Error {
@@ -41,8 +34,6 @@ interface Waiter {
   resolve: (block: Block | null) => void;
   reject: (error: Error) => void;
 }
-
-const definition = grpcServiceDefinition(SchedulerServiceDescriptor);
 
 /**
  * A worker's connection to a daisychain server: daisy's Client contract.
@@ -77,18 +68,15 @@ export class Client {
     this.taskId = taskId;
     this.workerId = workerId;
     this.prefetch = options.prefetch ?? 1;
-    if (!Number.isInteger(this.prefetch) || this.prefetch < 1 || this.prefetch > 1024) {
-      throw new ClientError(`prefetch must be an integer from 1 to 1024, got ${options.prefetch}`);
+    if (!Number.isInteger(this.prefetch) || this.prefetch < 1 || this.prefetch > MAX_ACQUIRE) {
+      throw new ClientError(`prefetch must be an integer from 1 to ${MAX_ACQUIRE}, got ${options.prefetch}`);
     }
-    const target = `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
-    this.grpc = new GrpcClient(target, credentials.createInsecure(), {
-      'grpc.keepalive_time_ms': 30_000,
-      'grpc.keepalive_timeout_ms': 20_000,
-    });
+    const target = formatHostPort(host, port);
+    this.grpc = new GrpcClient(target, credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
     this.call = this.grpc.makeBidiStreamRequest(
-      definition['work']!.path,
-      definition['work']!.requestSerialize,
-      definition['work']!.responseDeserialize,
+      workMethod.path,
+      workMethod.requestSerialize,
+      workMethod.responseDeserialize,
     ) as ClientDuplexStream<WorkRequest, WorkResponse>;
     this.call.on('data', (response: WorkResponse) => this.onResponse(response));
     this.call.on('error', (error: ServiceError) => {
@@ -101,10 +89,7 @@ export class Client {
       this.onFailure(new ClientError(`the work stream to ${target} failed: ${error.details || error.message}`));
     });
     this.call.on('end', () => this.onFailure(null));
-    this.send({
-      case: 'hello',
-      value: create(HelloSchema, { taskId, workerId, language: options.language ?? 'typescript', host: hostname(), pid: process.pid }),
-    });
+    this.send(helloRequest({ taskId, workerId, language: options.language ?? 'typescript', host: hostname(), pid: process.pid }));
   }
 
   /** Why the server said there are no more blocks, once it has. */
@@ -136,12 +121,12 @@ export class Client {
     block.status = failed ? BlockStatus.FAILED : BlockStatus.SUCCESS;
     this.attempts.delete(block.blockId);
     this.queueRelease(
-      create(ReleaseSchema, {
-        blockId: BigInt(block.blockId),
-        status: failed ? WireBlockStatus.FAILED : WireBlockStatus.SUCCESS,
-        error: error === undefined ? (failed ? 'the block was marked FAILED' : '') : describeError(error),
-        traceback: error instanceof Error ? (error.stack ?? '') : '',
-      }),
+      releaseMessage(
+        block.blockId,
+        block.status,
+        error === undefined ? (failed ? 'the block was marked FAILED' : '') : describeError(error),
+        error instanceof Error ? (error.stack ?? '') : '',
+      ),
     );
   }
 
@@ -161,18 +146,14 @@ export class Client {
     if (this.unsent.length === 0 || this.failure !== null || this.call.writableEnded) return;
     const releases = this.unsent;
     this.unsent = [];
-    const message: WorkRequest['message'] =
-      releases.length === 1
-        ? { case: 'release', value: releases[0]! }
-        : { case: 'releases', value: create(ReleasesSchema, { releases }) };
-    this.call.write(create(WorkRequestSchema, { message }));
+    this.call.write(releasesRequest(releases));
   }
 
   /** Hands a block back as already done (the worker's own check found its output). */
   skipBlock(block: Block): void {
     block.status = BlockStatus.SUCCESS;
     this.attempts.delete(block.blockId);
-    this.send({ case: 'skip', value: create(SkipSchema, { blockId: BigInt(block.blockId) }) });
+    this.send(skipRequest(block.blockId));
   }
 
   /**
@@ -223,23 +204,22 @@ export class Client {
     const missing = this.prefetch - have;
     if (missing <= 0) return;
     this.outstanding += missing;
-    this.send({ case: 'acquire', value: create(AcquireSchema, { count: missing }) });
+    this.send(acquireRequest(missing));
   }
 
-  private send(message: WorkRequest['message']): void {
+  private send(request: WorkRequest): void {
     if (this.failure !== null) throw this.failure;
     if (this.call.writableEnded) throw new ClientError('the client is closed');
     this.flushReleases(); // keep the order in which the worker said things
-    this.call.write(create(WorkRequestSchema, { message }));
+    this.call.write(request);
   }
 
-  private onResponse(response: WorkResponse): void {
+  private onResponse(message: WorkResponse): void {
     this.received = true;
-    const message = response.message;
-    switch (message.case) {
+    const response = readWorkResponse(message);
+    switch (response.kind) {
       case 'blocks':
-        for (const wire of message.value.blocks) {
-          const { block, attempt } = blockFromWire(wire);
+        for (const { block, attempt } of response.blocks) {
           this.attempts.set(block.blockId, attempt);
           this.outstanding = Math.max(0, this.outstanding - 1);
           const waiter = this.waiters.shift();
@@ -248,15 +228,15 @@ export class Client {
         }
         break;
       case 'shutdown':
-        this.shutdownReason = message.value.reason;
+        this.shutdownReason = response.reason;
         this.outstanding = 0;
         for (const waiter of this.waiters.splice(0)) waiter.resolve(null);
         break;
       case 'rejected':
-        this.rejections.push({ code: message.value.code, message: message.value.message, blockId: Number(message.value.blockId) });
+        this.rejections.push(response.rejection);
         break;
       case 'wait':
-      case undefined:
+      case 'empty':
         break;
     }
   }

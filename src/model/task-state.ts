@@ -1,24 +1,123 @@
-/** Block counters of one task, with daisy's definitions of pending and done. */
+/**
+ * Block counters of one task, with daisy's definitions of pending and done.
+ * The counters change only through the named transitions below, each of
+ * which moves one block from one count to another, so that
+ * `ready + processing + completed + failed + orphaned <= total` holds after
+ * every step and `pending` is what remains.
+ */
 export class TaskState {
-  started = false;
-  totalBlockCount = 0;
-  readyCount = 0;
-  processingCount = 0;
-  completedCount = 0;
-  skippedCount = 0;
-  failedCount = 0;
-  orphanedCount = 0;
+  private hasStarted = false;
+  private total = 0;
+  private ready = 0;
+  private processing = 0;
+  private completed = 0;
+  private skipped = 0;
+  private failed = 0;
+  private orphaned = 0;
+  private gaveUp = false;
+
+  constructor(totalBlockCount = 0) {
+    this.total = totalBlockCount;
+  }
+
+  get started(): boolean {
+    return this.hasStarted;
+  }
+  get totalBlockCount(): number {
+    return this.total;
+  }
+  get readyCount(): number {
+    return this.ready;
+  }
+  get processingCount(): number {
+    return this.processing;
+  }
+  /** Blocks that succeeded, counting those skipped as already done. */
+  get completedCount(): number {
+    return this.completed;
+  }
+  /** Blocks found already done (a subset of the completed ones). */
+  get skippedCount(): number {
+    return this.skipped;
+  }
+  get failedCount(): number {
+    return this.failed;
+  }
+  get orphanedCount(): number {
+    return this.orphaned;
+  }
+  /** Set when the task was given up on: whatever would still run fails instead. */
+  get abandoned(): boolean {
+    return this.gaveUp;
+  }
 
   /** Blocks not yet reached; with `countAllOrphans` off it also holds uncounted orphans. */
   get pendingCount(): number {
-    return (
-      this.totalBlockCount -
-      (this.readyCount + this.completedCount + this.failedCount + this.orphanedCount + this.processingCount)
-    );
+    return this.total - (this.ready + this.completed + this.failed + this.orphaned + this.processing);
   }
 
+  // -- transitions ----------------------------------------------------------
+
+  /** `count` pending blocks became ready (roots at the start, or freed by upstream successes). */
+  becameReady(count = 1): void {
+    this.ready += count;
+  }
+
+  /** A ready block was taken to be checked or run. */
+  handedOut(): void {
+    this.ready--;
+    this.processing++;
+  }
+
+  /** A block handed out is now run by a worker (not skipped by the check). */
+  markStarted(): void {
+    this.hasStarted = true;
+  }
+
+  /** A block handed out succeeded; `skipped` when it was found already done instead of run. */
+  succeeded(skipped: boolean): void {
+    this.processing--;
+    this.completed++;
+    if (skipped) this.skipped++;
+  }
+
+  /** A block handed out failed and is ready again for another attempt. */
+  retried(): void {
+    this.processing--;
+    this.ready++;
+  }
+
+  /** A block failed for good: it was handed out, ready (abandoned task), or still pending (freed into an abandoned task). */
+  failedForGood(from: 'processing' | 'ready' | 'pending'): void {
+    if (from === 'processing') this.processing--;
+    else if (from === 'ready') this.ready--;
+    this.failed++;
+  }
+
+  /** A pending block was cut off by a permanent failure upstream. */
+  orphanedOne(): void {
+    this.orphaned++;
+  }
+
+  abandon(): void {
+    this.gaveUp = true;
+  }
+
+  // -- questions ------------------------------------------------------------
+
+  /** daisy's definition: every block succeeded, failed or was orphaned. */
   isDone(): boolean {
-    return this.totalBlockCount - this.completedCount - this.failedCount - this.orphanedCount === 0;
+    return this.total - this.completed - this.failed - this.orphaned === 0;
+  }
+
+  /** Nothing more of this task will run: it is done, or it was abandoned. */
+  isOver(): boolean {
+    return this.gaveUp || this.isDone();
+  }
+
+  /** Every block succeeded (daisy's success of a run). */
+  succeededEntirely(): boolean {
+    return this.completed === this.total;
   }
 
   toJSON(): Record<string, number | boolean> {

@@ -1,6 +1,7 @@
-import type { FailureRecord, SchedulerService } from '../server/scheduler-service.js';
-import type { TaskState } from '../model/task-state.js';
+import type { FailureRecord } from '../model/failure-record.js';
+import type { SchedulerService } from '../server/scheduler-service.js';
 import type { WorkerEvent } from '../workers/worker-process-pool.js';
+import { countsOf, settledCount as settled } from './task-counts.js';
 
 /**
  * How runBlockwise shows progress: `bars` redraws one bar per task (for a
@@ -20,22 +21,6 @@ export interface ProgressReporter {
 interface Output {
   write(text: string): unknown;
   isTTY?: boolean;
-}
-
-const settled = (s: TaskState): number => s.completedCount + s.failedCount + s.orphanedCount;
-
-export function countsOf(taskId: string, s: TaskState): Record<string, string | number> {
-  return {
-    task: taskId,
-    total: s.totalBlockCount,
-    completed: s.completedCount,
-    skipped: s.skippedCount,
-    processing: s.processingCount,
-    ready: s.readyCount,
-    pending: Math.max(0, s.pendingCount),
-    failed: s.failedCount,
-    orphaned: s.orphanedCount,
-  };
 }
 
 export function createProgress(mode: ProgressMode, service: SchedulerService, out: Output): ProgressReporter {
@@ -131,7 +116,7 @@ class LineProgress implements ProgressReporter {
       this.shown.set(taskId, step);
       const c = countsOf(taskId, s);
       this.out.write(
-        `${taskId}: ${step}% (${done}/${s.totalBlockCount} blocks: ${c['completed']} completed, ${c['skipped']} skipped, ${c['failed']} failed, ${c['orphaned']} orphaned)\n`,
+        `${taskId}: ${step}% (${done}/${s.totalBlockCount} blocks: ${c.completed} completed, ${c.skipped} skipped, ${c.failed} failed, ${c.orphaned} orphaned)\n`,
       );
     }
   };

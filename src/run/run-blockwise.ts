@@ -42,7 +42,7 @@ export async function runBlockwise(tasks: readonly Task[], options: RunBlockwise
     throw new TypeError(`progress must be one of ${PROGRESS_MODES.join(', ')}, got ${JSON.stringify(progressMode)}`);
   }
   const service = new SchedulerService(tasks);
-  for (const task of service.scheduler.tasks) {
+  for (const task of service.tasks) {
     if (task.workerCommand === null && task.processFunction === null) {
       throw new TaskValidationError(`task ${JSON.stringify(task.taskId)} has neither a processFunction nor a workerCommand: nothing can process its blocks`);
     }
@@ -68,14 +68,14 @@ export async function runBlockwise(tasks: readonly Task[], options: RunBlockwise
   options.signal?.addEventListener('abort', interrupt, { once: true });
 
   try {
-    for (const task of service.scheduler.tasks) {
+    for (const task of service.tasks) {
       if (task.initCallbackFn !== null) {
         const context = { hostname: dialHost, port: String(server.port), task_id: task.taskId, logdir: logDir };
         formatContext(context); // the same checks a worker's context gets
         await task.initCallbackFn(context);
       }
     }
-    for (const task of service.scheduler.tasks) {
+    for (const task of service.tasks) {
       if (task.workerCommand !== null) {
         const pool = new WorkerProcessPool(task, service, {
           host: dialHost,

@@ -1,12 +1,19 @@
-import type { FailureRecord, SchedulerService } from '../server/scheduler-service.js';
-import { countsOf, type ProgressMode } from './progress.js';
+import type { FailureRecord } from '../model/failure-record.js';
+import type { SchedulerService } from '../server/scheduler-service.js';
+import type { ProgressMode } from './progress.js';
+import { countsOf, type TaskCounts } from './task-counts.js';
+
+/** One task's line of the summary. */
+export interface TaskSummary extends TaskCounts {
+  abandoned: boolean;
+}
 
 /** The outcome of a run, as runBlockwise reports it. */
 export interface RunSummary {
   succeeded: boolean;
   interrupted: boolean;
   seconds: number;
-  tasks: Record<string, string | number | boolean>[];
+  tasks: TaskSummary[];
   /** Blocks that failed for good, each with its last failed attempt. */
   failedBlocks: FailureRecord[];
 }
@@ -15,12 +22,12 @@ export function summarize(service: SchedulerService, seconds: number, interrupte
   const lastFailure = new Map<string, FailureRecord>();
   for (const f of service.failures) lastFailure.set(`${f.taskId}/${f.blockId}`, f);
   const failedBlocks: FailureRecord[] = [];
-  const tasks = [];
+  const tasks: TaskSummary[] = [];
   let succeeded = !interrupted;
   for (const [taskId, state] of service.states()) {
-    if (state.completedCount !== state.totalBlockCount) succeeded = false;
-    tasks.push({ ...countsOf(taskId, state), abandoned: service.scheduler.isAbandoned(taskId) });
-    for (const blockId of service.scheduler.failedBlockIds(taskId)) {
+    if (!state.succeededEntirely()) succeeded = false;
+    tasks.push({ ...countsOf(taskId, state), abandoned: state.abandoned });
+    for (const blockId of service.failedBlockIds(taskId)) {
       const failure = lastFailure.get(`${taskId}/${blockId}`);
       failedBlocks.push(
         failure ?? { taskId, blockId, workerId: '-', error: 'failed without running (task abandoned)', traceback: '', attempt: 0, permanent: true },
@@ -40,7 +47,7 @@ export function printSummary(summary: RunSummary, mode: ProgressMode, out: { wri
   const lines = [`Summary (${summary.seconds.toFixed(1)} s${summary.interrupted ? ', interrupted' : ''}):`];
   for (const t of summary.tasks) {
     lines.push(
-      `  ${t['task']}: ${t['total']} blocks, ${t['completed']} completed (${t['skipped']} skipped), ${t['failed']} failed, ${t['orphaned']} orphaned, ${t['pending']} pending${t['abandoned'] === true ? ' — abandoned' : ''}`,
+      `  ${t.task}: ${t.total} blocks, ${t.completed} completed (${t.skipped} skipped), ${t.failed} failed, ${t.orphaned} orphaned, ${t.pending} pending${t.abandoned ? ' — abandoned' : ''}`,
     );
   }
   if (summary.failedBlocks.length > 0) {

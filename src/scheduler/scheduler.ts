@@ -20,6 +20,9 @@ export class SchedulerError extends Error {
   override name = 'SchedulerError';
 }
 
+/** What became of a released block. */
+export type ReleaseOutcome = 'succeeded' | 'retried' | 'failed';
+
 interface TaskRuntime {
   readonly task: Task;
   readonly index: number;
@@ -30,8 +33,6 @@ interface TaskRuntime {
   /** Failed attempts of blocks that will be retried. */
   readonly retries: Map<number, number>;
   readonly failedBlockIds: number[];
-  /** Set by abandonTask: every block that would run fails permanently instead. */
-  abandoned: boolean;
 }
 
 /**
@@ -59,19 +60,18 @@ export class Scheduler {
     this.runtimes = graph.tasks.map((task, index) => ({
       task,
       index,
-      state: new TaskState(),
+      state: new TaskState(graph.graphs[index]!.numBlocks),
       queue: new ProcessingQueue(0, null),
       processing: new Map(),
       retries: new Map(),
       failedBlockIds: [],
-      abandoned: false,
     }));
     const rootIndices = graph.rootTaskIndices();
     for (const index of rootIndices) {
       const runtime = this.runtimes[index]!;
       const local = graph.graphs[index]!;
       runtime.queue = new ProcessingQueue(local.numRoots(), this.globalRootKeys(index));
-      runtime.state.readyCount = local.numRoots();
+      runtime.state.becameReady(local.numRoots());
     }
     for (const runtime of this.runtimes) {
       if (rootIndices.includes(runtime.index)) continue;
@@ -79,12 +79,11 @@ export class Scheduler {
       for (const _ of graph.detachedKeys(runtime.index)) count++;
       if (count === 0) continue;
       runtime.queue = new ProcessingQueue(count, graph.detachedKeys(runtime.index));
-      runtime.state.readyCount = count;
+      runtime.state.becameReady(count);
     }
     const order = [...rootIndices, ...this.runtimes.map((r) => r.index).filter((i) => !rootIndices.includes(i))];
     for (const index of order) {
       const runtime = this.runtimes[index]!;
-      runtime.state.totalBlockCount = graph.graphs[index]!.numBlocks;
       this.taskStates.set(runtime.task.taskId, runtime.state);
       this.runtimeById.set(runtime.task.taskId, runtime);
     }
@@ -133,20 +132,24 @@ export class Scheduler {
     for (;;) {
       const key = runtime.queue.next();
       if (key === undefined) return null;
-      state.readyCount--;
-      state.processingCount++;
+      state.handedOut();
       const block = this.dependencyGraph.block(key);
       runtime.processing.set(block.blockId, key);
       if (task.preCheck !== null && this.alreadyDone(task, block)) {
         block.status = BlockStatus.SUCCESS;
-        state.skippedCount++;
-        this.releaseBlock(block);
+        this.settle(runtime, key, block, true);
         continue;
       }
-      state.started = true;
+      state.markStarted();
       block.status = BlockStatus.PROCESSING;
       return block;
     }
+  }
+
+  /** How many times a block being processed failed before: 0 on its first attempt. */
+  attemptOf(block: Block): number {
+    const runtime = this.runtime(block.taskId);
+    return runtime.retries.get(this.requireProcessing(block)) ?? 0;
   }
 
   private alreadyDone(task: Task, block: Block): boolean {
@@ -163,11 +166,8 @@ export class Scheduler {
     }
   }
 
-  /**
-   * Takes back a block with status SUCCESS or FAILED. Returns the states of the
-   * tasks that gained ready blocks (or retried one).
-   */
-  releaseBlock(block: Block): Map<string, TaskState> {
+  /** Takes back a block with status SUCCESS or FAILED, and says what became of it. */
+  releaseBlock(block: Block): ReleaseOutcome {
     const runtime = this.runtime(block.taskId);
     const key = this.requireProcessing(block);
     if (block.status !== BlockStatus.SUCCESS && block.status !== BlockStatus.FAILED) {
@@ -175,47 +175,46 @@ export class Scheduler {
         `block ${block.blockId} of task ${JSON.stringify(block.taskId)} was released with status ${BlockStatus[block.status] ?? String(block.status)}; expected SUCCESS or FAILED`,
       );
     }
-    runtime.processing.delete(block.blockId);
-    runtime.state.processingCount--;
-    const updated = new Map<string, TaskState>();
-    if (block.status === BlockStatus.SUCCESS) {
-      runtime.retries.delete(key);
-      runtime.state.completedCount++;
-      for (const ready of this.readySurface.markSuccess(key)) {
-        const target = this.runtimes[this.dependencyGraph.taskIndexOfKey(ready)]!;
-        if (target.abandoned) {
-          this.failPermanently(target, this.dependencyGraph.block(ready), ready);
-          continue;
-        }
-        target.queue.push(ready);
-        target.state.readyCount++;
-        updated.set(target.task.taskId, target.state);
-      }
-      return updated;
-    }
-    const retries = runtime.retries.get(key) ?? 0;
-    if (retries >= runtime.task.maxRetries || runtime.abandoned) {
-      runtime.retries.delete(key);
-      this.failPermanently(runtime, block, key);
-      return updated;
-    }
-    runtime.queue.push(key);
-    runtime.state.readyCount++;
-    runtime.retries.set(key, retries + 1);
-    updated.set(runtime.task.taskId, runtime.state);
-    return updated;
+    return this.settle(runtime, key, block, false);
   }
 
   /**
    * Takes back a block the worker's own check found already done: counted as
    * skipped and completed, as a block the task's check function skips.
    */
-  releaseSkipped(block: Block): Map<string, TaskState> {
+  releaseSkipped(block: Block): ReleaseOutcome {
     const runtime = this.runtime(block.taskId);
-    this.requireProcessing(block); // a refused release changes nothing
+    const key = this.requireProcessing(block); // a refused release changes nothing
     block.status = BlockStatus.SUCCESS;
-    runtime.state.skippedCount++;
-    return this.releaseBlock(block);
+    return this.settle(runtime, key, block, true);
+  }
+
+  private settle(runtime: TaskRuntime, key: number, block: Block, skipped: boolean): ReleaseOutcome {
+    runtime.processing.delete(block.blockId);
+    if (block.status === BlockStatus.SUCCESS) {
+      runtime.retries.delete(key);
+      runtime.state.succeeded(skipped);
+      for (const ready of this.readySurface.markSuccess(key)) {
+        const target = this.runtimes[this.dependencyGraph.taskIndexOfKey(ready)]!;
+        if (target.state.abandoned) {
+          this.failPermanently(target, this.dependencyGraph.block(ready), ready, 'pending');
+          continue;
+        }
+        target.queue.push(ready);
+        target.state.becameReady();
+      }
+      return 'succeeded';
+    }
+    const retries = runtime.retries.get(key) ?? 0;
+    if (retries >= runtime.task.maxRetries || runtime.state.abandoned) {
+      runtime.retries.delete(key);
+      this.failPermanently(runtime, block, key, 'processing');
+      return 'failed';
+    }
+    runtime.queue.push(key);
+    runtime.state.retried();
+    runtime.retries.set(key, retries + 1);
+    return 'retried';
   }
 
   /**
@@ -225,15 +224,14 @@ export class Scheduler {
    */
   abandonTask(taskId: string): void {
     const runtime = this.runtime(taskId);
-    runtime.abandoned = true;
+    runtime.state.abandon();
     for (let key = runtime.queue.next(); key !== undefined; key = runtime.queue.next()) {
-      runtime.state.readyCount--;
-      this.failPermanently(runtime, this.dependencyGraph.block(key), key);
+      this.failPermanently(runtime, this.dependencyGraph.block(key), key, 'ready');
     }
   }
 
   isAbandoned(taskId: string): boolean {
-    return this.runtime(taskId).abandoned;
+    return this.runtime(taskId).state.abandoned;
   }
 
   private requireProcessing(block: Block): number {
@@ -246,11 +244,11 @@ export class Scheduler {
     return key;
   }
 
-  private failPermanently(runtime: TaskRuntime, block: Block, key: number): void {
+  private failPermanently(runtime: TaskRuntime, block: Block, key: number, from: 'processing' | 'ready' | 'pending'): void {
     const orphans = this.readySurface.markFailure(key);
-    runtime.state.failedCount++;
+    runtime.state.failedForGood(from);
     runtime.failedBlockIds.push(block.blockId);
-    for (const orphan of orphans) this.runtimes[this.dependencyGraph.taskIndexOfKey(orphan)]!.state.orphanedCount++;
+    for (const orphan of orphans) this.runtimes[this.dependencyGraph.taskIndexOfKey(orphan)]!.state.orphanedOne();
     if (this.onPermanentFailure !== undefined) {
       const graph = this.dependencyGraph;
       this.onPermanentFailure(

@@ -1,5 +1,5 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
-import type { WorkRequest, WorkResponse } from '../gen/daisychain/v1/scheduler_pb.js';
+import type { WorkRequest, WorkResponse } from '../wire/work-messages.js';
 
 /** Who is at the other end of a work stream, from its Hello. */
 export interface WorkerIdentity {
@@ -11,17 +11,13 @@ export interface WorkerIdentity {
 }
 
 /**
- * One worker's work stream: what it said it is, the blocks it holds, and how
- * many more blocks it asked for and has not received yet.
+ * One worker's work stream: what it said it is and how many more blocks it
+ * asked for and has not received yet (the blocks it holds are its leases).
  */
 export class WorkSession {
   static #nextId = 1;
   readonly id = WorkSession.#nextId++;
   identity: WorkerIdentity | null = null;
-  /** Block ids this stream holds. */
-  readonly held = new Set<number>();
-  /** Block ids taken away from this stream (timeout): a late release is refused with a reason. */
-  readonly reclaimed = new Set<number>();
   /** Blocks asked for and not yet sent. */
   wanted = 0;
   /** A Wait was sent for the current parked request; sent once per parking. */

@@ -99,7 +99,7 @@ export function blockFromWire(message: BlockMessage): WireBlock {
   return { block, attempt: message.attempt };
 }
 
-export function taskStateToWire(taskId: string, state: TaskState, abandoned: boolean): TaskStateMessage {
+export function taskStateToWire(taskId: string, state: TaskState): TaskStateMessage {
   return create(TaskStateSchema, {
     taskId,
     started: state.started,
@@ -112,6 +112,6 @@ export function taskStateToWire(taskId: string, state: TaskState, abandoned: boo
     failedCount: BigInt(state.failedCount),
     orphanedCount: BigInt(state.orphanedCount),
     done: state.isDone(),
-    abandoned,
+    abandoned: state.abandoned,
   });
 }

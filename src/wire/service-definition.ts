@@ -1,5 +1,6 @@
 import { fromBinary, toBinary, type DescMessage, type DescService, type MessageShape } from '@bufbuild/protobuf';
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
+import { SchedulerService as SchedulerServiceDescriptor } from '../gen/daisychain/v1/scheduler_pb.js';
 
 /**
  * A grpc-js service definition built from a protobuf-es service descriptor:
@@ -40,3 +41,9 @@ function deserializer<Desc extends DescMessage>(schema: Desc): (bytes: Buffer) =
     }
   };
 }
+
+/** daisychain.v1.SchedulerService, for the server and the clients. */
+export const schedulerServiceDefinition = grpcServiceDefinition(SchedulerServiceDescriptor);
+
+/** The Work stream's method, as a client opens it. */
+export const workMethod = schedulerServiceDefinition['work']!;

@@ -144,8 +144,7 @@ export class WorkerProcessPool {
     if (!this.live.delete(worker.id)) return;
     const how = spawnError !== null ? `could not start: ${spawnError}` : signal !== null ? `killed by ${signal}` : `exited with status ${code}`;
     this.emitEvent(worker.id, 'exited', how);
-    const over = this.service.states().get(this.taskId)!.isDone() || this.service.scheduler.isAbandoned(this.taskId);
-    if (this.stopping || over) return;
+    if (this.stopping || this.service.state(this.taskId).isOver()) return;
     // A clean exit of a worker that did some work is its own business (it
     // may process a fixed share); anything else counts against the cap.
     const clean = spawnError === null && code === 0 && worker.released > 0 && worker.stoppedBy === null;

@@ -180,20 +180,22 @@ class WatchProgressRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class BlockFailure(_message.Message):
-    __slots__ = ("task_id", "block_id", "worker_id", "error", "traceback", "attempt")
+    __slots__ = ("task_id", "block_id", "worker_id", "error", "traceback", "attempt", "permanent")
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     BLOCK_ID_FIELD_NUMBER: _ClassVar[int]
     WORKER_ID_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     TRACEBACK_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    PERMANENT_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     block_id: int
     worker_id: str
     error: str
     traceback: str
     attempt: int
-    def __init__(self, task_id: _Optional[str] = ..., block_id: _Optional[int] = ..., worker_id: _Optional[str] = ..., error: _Optional[str] = ..., traceback: _Optional[str] = ..., attempt: _Optional[int] = ...) -> None: ...
+    permanent: bool
+    def __init__(self, task_id: _Optional[str] = ..., block_id: _Optional[int] = ..., worker_id: _Optional[str] = ..., error: _Optional[str] = ..., traceback: _Optional[str] = ..., attempt: _Optional[int] = ..., permanent: _Optional[bool] = ...) -> None: ...
 
 class WatchProgressResponse(_message.Message):
     __slots__ = ("states", "failure", "finished")

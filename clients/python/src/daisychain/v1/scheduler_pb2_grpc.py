@@ -28,6 +28,13 @@ if _version_not_supported:
 class SchedulerServiceStub:
     """One scheduler holds the dependency graph of a run; workers of any language
     connect to it.
+
+    Limits (src/wire/limits.ts): a message is at most 4 MiB (4194304 bytes) in
+    either direction, a larger one ends its call with RESOURCE_EXHAUSTED. The
+    server sends HTTP/2 keepalive pings every 30 s on a silent connection and
+    drops it when no answer comes within 20 s (the blocks of its streams return
+    as failed attempts); clients may ping every 10 s at most, also without a
+    call. Addresses are `host:port`, an IPv6 host in brackets (`[::1]:50051`).
     """
 
     def __init__(self, channel):
@@ -56,6 +63,13 @@ class SchedulerServiceStub:
 class SchedulerServiceServicer:
     """One scheduler holds the dependency graph of a run; workers of any language
     connect to it.
+
+    Limits (src/wire/limits.ts): a message is at most 4 MiB (4194304 bytes) in
+    either direction, a larger one ends its call with RESOURCE_EXHAUSTED. The
+    server sends HTTP/2 keepalive pings every 30 s on a silent connection and
+    drops it when no answer comes within 20 s (the blocks of its streams return
+    as failed attempts); clients may ping every 10 s at most, also without a
+    call. Addresses are `host:port`, an IPv6 host in brackets (`[::1]:50051`).
     """
 
     def Work(self, request_iterator, context):
@@ -107,6 +121,13 @@ def add_SchedulerServiceServicer_to_server(servicer, server):
 class SchedulerService:
     """One scheduler holds the dependency graph of a run; workers of any language
     connect to it.
+
+    Limits (src/wire/limits.ts): a message is at most 4 MiB (4194304 bytes) in
+    either direction, a larger one ends its call with RESOURCE_EXHAUSTED. The
+    server sends HTTP/2 keepalive pings every 30 s on a silent connection and
+    drops it when no answer comes within 20 s (the blocks of its streams return
+    as failed attempts); clients may ping every 10 s at most, also without a
+    call. Addresses are `host:port`, an IPv6 host in brackets (`[::1]:50051`).
     """
 
     @staticmethod

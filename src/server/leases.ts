@@ -1,0 +1,96 @@
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import type { Block } from '../model/block.js';
+import type { WorkSession } from './work-session.js';
+
+/** A block handed to a work stream and not yet given back. */
+export interface Lease {
+  readonly block: Block;
+  readonly session: WorkSession;
+  /** 0 the first time the block is handed out. */
+  readonly attempt: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** Why a stream may not release a block: a gRPC status code and a readable reason. */
+export interface LeaseRefusal {
+  code: GrpcStatus;
+  message: string;
+}
+
+/**
+ * The one record of who holds which block: each lease by block and by
+ * stream, with its timeout timer, and the blocks taken back from a stream
+ * on timeout (so that a late release is refused with the right reason).
+ */
+export class Leases {
+  /** taskId -> blockId -> lease. */
+  private readonly byBlock = new Map<string, Map<number, Lease>>();
+  private readonly bySession = new Map<WorkSession, Map<number, Lease>>();
+  private readonly reclaimed = new Map<WorkSession, Set<number>>();
+
+  /** `onExpire` is called when a lease outlives its timeout; the lease is already ended then. */
+  constructor(
+    taskIds: Iterable<string>,
+    private readonly onExpire: (lease: Lease) => void,
+  ) {
+    for (const taskId of taskIds) this.byBlock.set(taskId, new Map());
+  }
+
+  /** Records that `session` holds `block`; with a timeout (seconds) after which it is taken back. */
+  grant(session: WorkSession, block: Block, attempt: number, timeoutSeconds: number | null): Lease {
+    const lease: Lease = { block, session, attempt, timer: undefined };
+    if (timeoutSeconds !== null) {
+      lease.timer = setTimeout(() => this.expire(lease), timeoutSeconds * 1000);
+      // A pending timeout must not keep a finished process alive.
+      lease.timer.unref();
+    }
+    this.byBlock.get(block.taskId)!.set(block.blockId, lease);
+    let held = this.bySession.get(session);
+    if (held === undefined) this.bySession.set(session, (held = new Map()));
+    held.set(block.blockId, lease);
+    return lease;
+  }
+
+  /** The lease of `blockId` if `session` holds it, or why the stream may not release it. */
+  find(session: WorkSession, taskId: string, blockId: number): Lease | LeaseRefusal {
+    const lease = this.byBlock.get(taskId)!.get(blockId);
+    if (lease !== undefined && lease.session === session) return lease;
+    const what = `block ${blockId} of task ${JSON.stringify(taskId)}`;
+    if (this.reclaimed.get(session)?.has(blockId) === true) {
+      return { code: GrpcStatus.FAILED_PRECONDITION, message: `${what} was taken back from this worker after its timeout; the late release is ignored` };
+    }
+    if (lease !== undefined) return { code: GrpcStatus.PERMISSION_DENIED, message: `${what} is held by another worker, not by this stream` };
+    return { code: GrpcStatus.FAILED_PRECONDITION, message: `${what} is not held by this stream: released twice, or never acquired` };
+  }
+
+  /** Ends a lease: the block was given back (or is about to be, as lost). */
+  end(lease: Lease): void {
+    if (lease.timer !== undefined) clearTimeout(lease.timer);
+    this.byBlock.get(lease.block.taskId)!.delete(lease.block.blockId);
+    this.bySession.get(lease.session)?.delete(lease.block.blockId);
+  }
+
+  /** The leases a stream holds now. */
+  heldBy(session: WorkSession): Lease[] {
+    return [...(this.bySession.get(session)?.values() ?? [])];
+  }
+
+  /** Forgets a closed stream once its leases are ended. */
+  dropSession(session: WorkSession): void {
+    this.bySession.delete(session);
+    this.reclaimed.delete(session);
+  }
+
+  private expire(lease: Lease): void {
+    if (this.byBlock.get(lease.block.taskId)!.get(lease.block.blockId) !== lease) return;
+    let taken = this.reclaimed.get(lease.session);
+    if (taken === undefined) this.reclaimed.set(lease.session, (taken = new Set()));
+    taken.add(lease.block.blockId);
+    this.end(lease);
+    this.onExpire(lease);
+  }
+}
+
+export function isRefusal(found: Lease | LeaseRefusal): found is LeaseRefusal {
+  return 'code' in found;
+}
