@@ -37,6 +37,9 @@ if ! diff -r "$generated/python/daisychain/v1" clients/python/src/daisychain/v1 
 fi
 rm -rf "$generated"
 
+echo "== Layers: src/ imports follow the layer order in .dependency-cruiser.cjs, no cycles"
+npm run --silent lint:layers
+
 echo "== TypeScript tests"
 npm run --silent build
 node --test --test-reporter=spec dist/tests/
