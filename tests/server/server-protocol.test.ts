@@ -289,3 +289,46 @@ test('GetTaskStates and the WatchProgress feed report the states until every tas
   grpc.close();
   await server.close();
 });
+
+test('the WatchProgress feed reports every failed attempt and whether it was permanent', async () => {
+  const { Client: GrpcClient, credentials } = await import('@grpc/grpc-js');
+  const { grpcServiceDefinition } = await import('../../src/wire/service-definition.js');
+  const { SchedulerService: Descriptor, WatchProgressRequestSchema } = await import('../../src/gen/daisychain/v1/scheduler_pb.js');
+  const watch = grpcServiceDefinition(Descriptor)['watchProgress']!;
+  const service = new SchedulerService([
+    new Task({ taskId: 'f', totalRoi: new Roi([0], [1]), readRoi: new Roi([0], [1]), writeRoi: new Roi([0], [1]), maxRetries: 1 }),
+  ]);
+  const server = await startServer(service);
+  const grpc = new GrpcClient(server.address, credentials.createInsecure());
+  const feed = grpc.makeServerStreamRequest(watch.path, watch.requestSerialize, watch.responseDeserialize, create(WatchProgressRequestSchema));
+  const failures: { attempt: number; permanent: boolean; error: string }[] = [];
+  feed.on('data', (u: { failure?: { attempt: number; permanent: boolean; error: string } }) => {
+    if (u.failure !== undefined) failures.push({ attempt: u.failure.attempt, permanent: u.failure.permanent, error: u.failure.error });
+  });
+  const ended = new Promise<void>((resolve) => feed.on('end', resolve));
+  feed.on('error', () => {});
+  const worker = new Client({ hostname: '127.0.0.1', port: String(server.port), task_id: 'f', worker_id: 'w' });
+  while (
+    await worker.acquire(() => {
+      throw new Error('boom');
+    })
+  ) {
+    // until the block failed for good
+  }
+  await ended;
+  assert.deepEqual(
+    failures.map(({ attempt, permanent }) => ({ attempt, permanent })),
+    [
+      { attempt: 0, permanent: false },
+      { attempt: 1, permanent: true },
+    ],
+  );
+  assert.match(failures[0]!.error, /boom/);
+  assert.deepEqual(
+    service.failures.map((f) => f.permanent),
+    [false, true],
+  );
+  await worker.close();
+  grpc.close();
+  await server.close();
+});
