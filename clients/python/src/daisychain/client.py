@@ -17,6 +17,7 @@ import grpc
 
 from .block import Block, BlockStatus, block_from_wire
 from .context import Context
+from .limits import MAX_ACQUIRE, format_target
 from .v1 import scheduler_pb2, scheduler_pb2_grpc
 
 logger = logging.getLogger(__name__)
@@ -56,8 +57,8 @@ class Client:
         missing = [k for k in ("hostname", "port", "task_id") if k not in self.context]
         if missing:
             raise ValueError(f"the worker context lacks {', '.join(missing)}")
-        if not 1 <= prefetch <= 1024:
-            raise ValueError(f"prefetch must be between 1 and 1024, got {prefetch}")
+        if not 1 <= prefetch <= MAX_ACQUIRE:
+            raise ValueError(f"prefetch must be between 1 and {MAX_ACQUIRE}, got {prefetch}")
         self.host = self.context["hostname"]
         self.port = int(self.context["port"])
         self.task_id = self.context["task_id"]
@@ -73,7 +74,7 @@ class Client:
         self._failure: ClientError | None = None
         self._events: queue.Queue[object] = queue.Queue()
         self._requests: queue.Queue[scheduler_pb2.WorkRequest | None] = queue.Queue()
-        self._channel = grpc.insecure_channel(f"{self.host}:{self.port}")
+        self._channel = grpc.insecure_channel(format_target(self.host, self.port))
         stub = scheduler_pb2_grpc.SchedulerServiceStub(self._channel)
         self._send(
             scheduler_pb2.WorkRequest(
