@@ -18,7 +18,7 @@ env_row() {
   local row
   row=$(awk -F'\t' -v n="$1" '$1 == n' "$env_dir/envs.tsv")
   if [ -z "$row" ]; then
-    echo "make-venv: no environment '$1' in clients/python/env/envs.tsv (known: $(env_names | tr '\n' ' '))" >&2
+    echo "make-venv: no environment '$1' in clients/python/env/envs.tsv (known: $(env_names | paste -sd ' '))" >&2
     return 2
   fi
   printf '%s\n' "$row"

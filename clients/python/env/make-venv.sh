@@ -58,7 +58,7 @@ make_env() {
     rm -rf "$venv"
     "$uv" venv --quiet --python "$python" "$venv"
     "$uv" pip sync --quiet --python "$venv/bin/python" --require-hashes "$lock"
-    [ "$client" = yes ] && install_client "$venv"
+    if [ "$client" = yes ]; then install_client "$venv"; fi
     "$venv/bin/python" -c "$check"
     echo "$want" >"$venv/$marker_name"
     echo "make-venv: built .cache/venv-$name from clients/python/env/$name.txt ($((SECONDS - start)) s)" >&2
