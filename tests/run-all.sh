@@ -11,7 +11,9 @@ cd "$root"
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
-bash tests/oracle/setup.sh
+# Every Python virtualenv but the optional Python 3.10 one (a no-op when
+# their locks are unchanged; clients/python/env/README.md).
+bash clients/python/env/make-venv.sh daisy1 client graphs arrays-zarr2 arrays-zarr3 codegen
 # FerretDB (built once into ~/.cache/daisychain, ~80 s cold) on a free
 # loopback port, stopped when this script exits; exports DAISYCHAIN_MONGO_URL.
 source tests/spatial-graphs/ferretdb.sh
@@ -50,33 +52,22 @@ echo "== Python lint (ruff)"
 
 echo "== Python tests: the daisy oracle, then the Python client against the real server"
 PYTHONHASHSEED=0 .cache/venv-daisy1/bin/python -m pytest -q tests/oracle
-bash clients/python/setup-venv.sh
 .cache/venv-client/bin/python -m pytest -q clients/python/tests
 # Again on Python 3.10, the oldest the client supports, where one is installed
-# (python3.10 on PATH, a pyenv version, or PYTHON310=/path/to/python3.10).
-python310=${PYTHON310:-}
-if [ -z "$python310" ]; then
-  for candidate in "$(command -v python3.10 || true)" "$(pyenv root 2>/dev/null || echo /nonexistent)"/versions/3.10.*/bin/python; do
-    if [ -n "$candidate" ] && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; then
-      python310=$candidate
-    fi
-  done
-fi
-if [ -n "$python310" ]; then
-  PYTHON=$python310 bash clients/python/ensure-venv.sh .cache/venv-client-py310 clients/python/requirements-py310.txt pytest
-  .cache/venv-client-py310/bin/python -m pip install --quiet --no-input --disable-pip-version-check --no-deps --force-reinstall ./clients/python
-  .cache/venv-client-py310/bin/python -m pytest -q -p no:cacheprovider clients/python/tests
-else
-  echo "no Python 3.10 interpreter found: the Python client was tested on $(python3 --version) only" >&2
-fi
+# (a pyenv version, python3.10 on PATH, or PYTHON310=/path/to/python3.10);
+# make-venv.sh exits 3 when there is none.
+py310=0
+bash clients/python/env/make-venv.sh client-py310 || py310=$?
+case $py310 in
+  0) .cache/venv-client-py310/bin/python -m pytest -q -p no:cacheprovider clients/python/tests ;;
+  3) echo "no Python 3.10 interpreter found: the Python client was tested on $(python3 --version) only" >&2 ;;
+  *) exit "$py310" ;;
+esac
 
 echo "== Python tests: arrays written by daisychain read by zarr-python 2 and 3, funlib.persistence and h5py, and back"
-bash clients/python/ensure-venv.sh .cache/venv-arrays-zarr2 tests/arrays/requirements-zarr2.txt zarr
-bash clients/python/ensure-venv.sh .cache/venv-arrays-zarr3 tests/arrays/requirements-zarr3.txt zarr
 # Each file needs its own zarr-python major version, hence two runs.
 .cache/venv-arrays-zarr2/bin/python -m pytest -q -p no:cacheprovider -W ignore::FutureWarning tests/arrays/test_zarr2_n5_hdf5.py
 .cache/venv-arrays-zarr3/bin/python -m pytest -q -p no:cacheprovider -W ignore::DeprecationWarning tests/arrays/test_zarr3.py
 
 echo "== Python tests: daisy's graph provider (funlib.persistence) and sqlite3 read what daisychain wrote"
-bash tests/spatial-graphs/setup-python.sh
 .cache/venv-graphs/bin/python -m pytest -q tests/spatial-graphs

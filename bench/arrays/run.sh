@@ -26,8 +26,7 @@ py_bench=bench/arrays/zarr_python_bench.py
 [ -f "$ts_bench" ] || { echo "run.sh: $ts_bench is missing; run \`npm run build\` (or \`npm run bench:arrays\`)" >&2; exit 1; }
 py3=.cache/venv-arrays-zarr3/bin/python
 py2=.cache/venv-arrays-zarr2/bin/python
-bash clients/python/ensure-venv.sh .cache/venv-arrays-zarr3 tests/arrays/requirements-zarr3.txt zarr >&2
-bash clients/python/ensure-venv.sh .cache/venv-arrays-zarr2 tests/arrays/requirements-zarr2.txt zarr >&2
+bash clients/python/env/make-venv.sh arrays-zarr3 arrays-zarr2 >&2
 
 # 512x512x256 voxels scaled by BENCH_SCALE (each axis by its cube root),
 # each axis a whole number of blocks, at least one.

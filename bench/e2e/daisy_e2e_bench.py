@@ -12,7 +12,7 @@ The task: write ROI 10^3 with a context of 1 voxel on each side (read ROI
 more than 4x apart; otherwise the nearest k x k x m grid); the JSON line gives
 the count actually run.
 
-Run with the python of either peer venv (``bash bench/setup-peers.sh``)::
+Run with the python of either peer venv (``bash clients/python/env/make-venv.sh daisy1 daisy2``)::
 
     .cache/venv-daisy1/bin/python bench/e2e/daisy_e2e_bench.py --workers 2
     .cache/venv-daisy2/bin/python bench/e2e/daisy_e2e_bench.py --workers 2

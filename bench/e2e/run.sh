@@ -17,8 +17,7 @@ daisy1_blocks=${DAISY1_BLOCKS:-200}
 prefetch=${PREFETCH:-32}
 repeats=${REPEATS:-1}
 
-bash bench/setup-peers.sh >&2
-bash clients/python/setup-venv.sh >&2
+bash clients/python/env/make-venv.sh daisy1 daisy2 client >&2
 mkdir -p .cache/bench
 out=.cache/bench/e2e-$(date -u +%Y%m%dT%H%M%SZ).jsonl
 printf '{"meta": true, "cores": %s, "node": "%s", "loadavg_at_start": "%s", "blocks": %s, "daisy1_blocks": %s, "prefetch": %s}\n' \

@@ -20,7 +20,7 @@
 #   --first-block-repeats N   fresh processes per implementation for the
 #                             first-block case; the table shows the median
 #                             (default 11) [FIRST_BLOCK_REPEATS]
-#   --skip-setup              do not call bench/setup-peers.sh
+#   --skip-setup              do not make the peer venvs (clients/python/env)
 # BENCH_SCALE=0.1 shrinks every case (block counts × 0.1) for a smoke run.
 # DAISYCHAIN_BENCH_JS overrides the compiled daisychain side
 # (default dist/bench/scheduler/scheduler-bench.js).
@@ -68,7 +68,7 @@ if [[ ,$impls, == *,daisychain,* ]] && [ ! -f "$ts_bench" ]; then
   exit 1
 fi
 if [ "$setup" = 1 ]; then
-  bash bench/setup-peers.sh >&2
+  bash clients/python/env/make-venv.sh daisy1 daisy2 >&2
 fi
 py2=.cache/venv-daisy2/bin/python
 py1=.cache/venv-daisy1/bin/python

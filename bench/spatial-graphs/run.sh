@@ -6,7 +6,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
-bash tests/oracle/setup.sh >&2
+bash clients/python/env/make-venv.sh daisy1 >&2
 if [ -z "${DAISYCHAIN_MONGO_URL:-}" ]; then export MONGO_LABEL="FerretDB 1.24.2"; fi
 source tests/spatial-graphs/ferretdb.sh
 start_ferretdb

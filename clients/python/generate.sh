@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Generates the Python messages and gRPC stubs of proto/ into
 # clients/python/src/daisychain/v1 (or into OUT_DIR/daisychain/v1 when an
-# output directory is given), with grpcio-tools from a pinned virtualenv in
-# .cache/venv-codegen. Part of `npm run generate`.
+# output directory is given), with grpcio-tools from the locked virtualenv
+# .cache/venv-codegen (clients/python/env). Part of `npm run generate`.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 out=${1:-$root/clients/python/src}
 venv=$root/.cache/venv-codegen
-bash "$root/clients/python/ensure-venv.sh" "$venv" "$root/clients/python/requirements-codegen.txt" grpc_tools
+bash "$root/clients/python/env/make-venv.sh" codegen
 mkdir -p "$out/daisychain/v1"
 rm -f "$out"/daisychain/v1/*_pb2*.py "$out"/daisychain/v1/*_pb2*.pyi
 cd "$root/proto"

@@ -26,7 +26,7 @@ const blockSize = Number(process.env['DEMO_BLOCK'] ?? 16);
 const workers = Number(process.env['DEMO_WORKERS'] ?? 2);
 const python = process.env['DEMO_PYTHON'] ?? join(root, '.cache', 'venv-client', 'bin', 'python');
 if (!existsSync(python)) {
-  throw new Error(`${python} is missing: run \`bash clients/python/setup-venv.sh\` (npm run demo does) or set DEMO_PYTHON`);
+  throw new Error(`${python} is missing: run \`bash clients/python/env/make-venv.sh client\` (npm run demo does) or set DEMO_PYTHON`);
 }
 const shape: [number, number, number] = [size, size, size];
 const dir = resolve(process.argv[2] ?? join('.cache', 'demo'));

@@ -1,7 +1,7 @@
 """Round trips between daisychain and zarr-python 2 / funlib.persistence 0.1.0
 (daisy's open_ds and prepare_ds) for Zarr v2 and N5, and h5py for HDF5.
 
-Run with the venv of tests/arrays/requirements-zarr2.txt after `npm run build`.
+Run with .cache/venv-arrays-zarr2 (clients/python/env) after `npm run build`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Round trips between daisychain and zarr-python 3 / funlib.persistence 0.7.0
 (voxel_size, offset, axis_names, units, types attributes) for Zarr v3 and v2.
 
-Run with the venv of tests/arrays/requirements-zarr3.txt after `npm run build`.
+Run with .cache/venv-arrays-zarr3 (clients/python/env) after `npm run build`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Turn daisy 1.2.3 into JSON test vectors for daisychain's TypeScript tests.
 
-Run with the oracle's virtualenv (see tests/oracle/setup.sh)::
+Run with the oracle's virtualenv (``bash clients/python/env/make-venv.sh daisy1``)::
 
     .cache/venv-daisy1/bin/python tests/oracle/generate_vectors.py --out tests/vectors
     .cache/venv-daisy1/bin/python tests/oracle/generate_vectors.py --out tests/vectors --check

@@ -1,7 +1,7 @@
 """The vectors the TypeScript tests replay are what daisy 1.2.3 produces now.
 
 Both generators are run against the installed oracle (daisy 1.2.3 and
-funlib.geometry 0.3.0, pinned in requirements-daisy1.txt) and their output is
+funlib.geometry 0.3.0, pinned in clients/python/env/daisy1.in) and their output is
 compared byte for byte with tests/vectors, so a vector file edited by hand, or
 a generator changed without regenerating, fails here.
 """

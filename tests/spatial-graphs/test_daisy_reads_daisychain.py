@@ -26,7 +26,7 @@ from funlib.persistence.graphs import MongoDbGraphProvider
 from pymongo import MongoClient
 
 ROOT = Path(__file__).resolve().parents[2]
-REFERENCE = json.loads((ROOT / "tests" / "graphs" / "reference-graph.json").read_text())
+REFERENCE = json.loads((ROOT / "tests" / "spatial-graphs" / "reference-graph.json").read_text())
 WRITER = ROOT / "dist" / "tests" / "fixtures" / "write-reference-graph.js"
 TOTAL_ROI = Roi(REFERENCE["total_roi"]["offset"], REFERENCE["total_roi"]["shape"])
 
