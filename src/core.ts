@@ -1,34 +1,12 @@
 /**
- * The in-process core: geometry, the block-wise dependency graph and the
- * scheduler, without the gRPC server, client and worker pools (and without
- * loading grpc-js). `import ... from 'daisychain/core'`.
+ * The in-process scheduler, `import ... from 'daisychain/core'`: the API of
+ * core-api.ts, warmed up at load. Whoever imports this entry is about to
+ * schedule in this process, so its first block should not pay for compiling
+ * the scheduler in V8's interpreter (see warm-up.ts). The package root and
+ * 'daisychain/client' do not warm up: a worker never schedules.
  */
 import { warmUpScheduler } from './scheduler/warm-up.js';
 
-export { Coordinate, type CoordinateLike } from './geometry/coordinate.js';
-export { Roi } from './geometry/roi.js';
-export { cantorNumber } from './dependencies/cantor.js';
-export {
-  BlockwiseDependencyGraph,
-  type BlockwiseDependencyGraphOptions,
-  type Box,
-} from './dependencies/blockwise-dependency-graph.js';
-export { DependencyGraph } from './dependencies/dependency-graph.js';
-export { Block, BlockStatus } from './model/block.js';
-export {
-  Task,
-  TaskValidationError,
-  FITS,
-  type Fit,
-  type TaskOptions,
-  type ProcessFunction,
-  type CheckFunction,
-  type InitCallback,
-} from './model/task.js';
-export { TaskState } from './model/task-state.js';
-export { Scheduler, SchedulerError, type SchedulerOptions } from './scheduler/scheduler.js';
-export { warmUpScheduler } from './scheduler/warm-up.js';
+export * from './core-api.js';
 
-// Loading the package compiles the scheduler's hot path, so that the first
-// block of a process is not paid in V8's interpreter (see warm-up.ts).
 warmUpScheduler();

@@ -1,14 +1,11 @@
-export * from './core.js';
-export { Client, ClientError, type ClientOptions, type Rejection } from './client/client.js';
-export { MAX_ACQUIRE, MAX_MESSAGE_BYTES } from './wire/limits.js';
-export {
-  CONTEXT_VARIABLE,
-  ContextError,
-  contextFromEnv,
-  formatContext,
-  parseContext,
-  type WorkerContext,
-} from './client/context.js';
+/**
+ * Everything, `import ... from 'daisychain'`. Importing it runs nothing (no
+ * scheduler warm-up): a SchedulerService warms up when it is constructed, and
+ * an in-process scheduler user imports 'daisychain/core' or calls
+ * warmUpScheduler(). Workers import 'daisychain/client', which loads less.
+ */
+export * from './core-api.js';
+export * from './client/index.js';
 export { SchedulerService, type FailureRecord } from './server/scheduler-service.js';
 export { startServer, type RunningServer } from './server/server.js';
 export { WorkerProcessPool, type WorkerEvent, type WorkerPoolOptions } from './workers/worker-process-pool.js';
@@ -17,5 +14,4 @@ export { runBlockwise, type RunBlockwiseOptions } from './run/run-blockwise.js';
 export { type ProgressMode, PROGRESS_MODES } from './run/progress.js';
 export { type RunSummary } from './run/summary.js';
 export * from './arrays/index.js';
-// graphs
 export * from './spatial-graphs/index.js';

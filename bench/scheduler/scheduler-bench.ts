@@ -30,7 +30,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Task } from '../../src/core.js';
 
-// Loading the package is timed (and reported) because it includes the
+// Loading 'daisychain/core' is timed (and reported) because it includes the
 // scheduler's warm-up (src/scheduler/warm-up.ts), the cost that buys a fast
 // first block; DAISYCHAIN_NO_WARMUP=1 measures the cold path instead.
 const importStart = performance.now();

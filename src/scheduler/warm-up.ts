@@ -87,8 +87,10 @@ function startHuge(): void {
  * optimises it only after many; the constructors of a task run once per task,
  * so without this the first block of every process pays for compiling the
  * whole path in the interpreter (~1.9 ms, against ~0.25 ms for daisy 2.0's
- * compiled Rust). Entry points (the package root, the scheduler service) call
- * this when they load, so the cost moves to import time, where it is measured.
+ * compiled Rust). The places that run a scheduler call this (daisychain/core
+ * at load, a SchedulerService when it is constructed), so the cost is paid
+ * before the first task, once, and never by a worker that only imports the
+ * client.
  */
 export function warmUpScheduler(): void {
   if (warmedUp || disabledByEnvironment()) return;

@@ -43,9 +43,6 @@ export interface SchedulerServiceEvents {
   finished: [];
 }
 
-// A server's first task should not pay for compiling the scheduler (see warm-up.ts).
-warmUpScheduler();
-
 /**
  * The scheduler behind the gRPC service: hands blocks to work streams, parks
  * requests that nothing can answer yet, reclaims the blocks of streams that
@@ -66,6 +63,8 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
 
   constructor(tasks: readonly Task[], options: SchedulerOptions = {}) {
     super();
+    // A server's first task should not pay for compiling the scheduler (see warm-up.ts).
+    warmUpScheduler();
     this.scheduler = new Scheduler(tasks, options);
     for (const task of this.scheduler.tasks) {
       this.taskById.set(task.taskId, task);
