@@ -66,11 +66,13 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
   }
   if (first.startsWith('-')) throw new UsageError(`unknown option ${JSON.stringify(first)}`);
   const command = commandNamed(first);
-  const { options, positionals } = readOptions(command, rest);
-  if (options.has('help')) return { kind: 'help', command };
+  const tokens = lex(command, rest);
+  // --help wins over any mistake next to it: whoever typed it wants the help.
+  if (tokens.some((t) => t.kind === 'option' && t.name === 'help')) return { kind: 'help', command };
+  const { options, positionals } = readOptions(command, tokens);
   const [pipeline, ...extra] = positionals;
   if (pipeline === undefined) throw new UsageError('no pipeline file given', command);
-  if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])} (one pipeline file per run)`, command);
+  if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])} (one pipeline file)`, command);
   const progress = progressMode(options.get('progress'), command);
   const listen = listenAddress(options.get('listen'), command);
   if (command === 'serve') return { kind: 'serve', pipeline, progress, listen };
@@ -84,26 +86,26 @@ function commandNamed(name: string): CommandName {
 }
 
 /**
- * The options and positionals after the command. parseArgs splits the words
- * (--flag=value, -h, --); the checks are made here, from its tokens, so that
- * every message names the flag as it was typed.
+ * The words after the command, split by parseArgs (--flag=value, -h, --).
+ * Not strict: readOptions makes the checks, so that every message names the
+ * flag as it was typed.
  */
-function readOptions(command: CommandName, args: string[]): { options: Map<string, string>; positionals: string[] } {
+function lex(command: CommandName, args: string[]) {
+  return parseArgs({ args, options: OPTIONS[command], allowPositionals: true, strict: false, tokens: true }).tokens;
+}
+type Token = ReturnType<typeof lex>[number];
+
+/** The values of the options, and the positionals, of a command. */
+function readOptions(command: CommandName, tokens: readonly Token[]): { options: Map<string, string>; positionals: string[] } {
   const specs = OPTIONS[command];
-  const { tokens } = parseArgs({ args, options: specs, allowPositionals: true, strict: false, tokens: true });
-  // --help wins over any mistake next to it: whoever typed it wants the help.
-  if (tokens.some((t) => t.kind === 'option' && t.name === 'help')) {
-    return { options: new Map([['help', '']]), positionals: [] };
-  }
   const options = new Map<string, string>();
   const positionals: string[] = [];
   for (const token of tokens) {
     if (token.kind === 'positional') positionals.push(token.value);
     if (token.kind !== 'option') continue;
-    const spec = specs[token.name];
-    if (spec === undefined) throw new UsageError(`unknown option ${JSON.stringify(token.rawName)} for ${command}`, command);
+    if (specs[token.name] === undefined) throw new UsageError(`unknown option ${JSON.stringify(token.rawName)} for ${command}`, command);
     // Without `=`, a value that looks like a flag is a forgotten value: `--progress --listen ...`.
-    if (token.value === undefined || (!token.inlineValue && token.value.startsWith('-'))) {
+    if (token.value === undefined || token.value === '' || (!token.inlineValue && token.value.startsWith('-'))) {
       throw new UsageError(`${token.rawName} needs a value`, command);
     }
     options.set(token.name, token.value);

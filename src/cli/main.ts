@@ -48,11 +48,15 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+function isWrongInput(error: unknown): error is Error {
+  return WRONG_INPUT_ERRORS.some((kind) => error instanceof kind);
+}
+
 /** Writes `daisychain: <message>` and returns exit status 2; anything else is a bug and keeps its stack trace. */
 function reportWrongInput(error: unknown, command: CommandName | undefined): number {
-  if (!WRONG_INPUT_ERRORS.some((kind) => error instanceof kind)) throw error;
+  if (!isWrongInput(error)) throw error;
   const help = command === undefined ? 'daisychain --help' : `daisychain ${command} --help`;
-  process.stderr.write(`daisychain: ${oneLine((error as Error).message)} (see ${help})\n`);
+  process.stderr.write(`daisychain: ${oneLine(error.message)} (see ${help})\n`);
   return EXIT_WRONG_INPUT;
 }
 

@@ -1,7 +1,7 @@
 import type { SchedulerService } from '../server/scheduler-service.js';
 import { startServer } from '../server/server.js';
 import type { WorkerEvent } from '../workers/worker-process-pool.js';
-import { assertProgressMode, createProgress, type ProgressMode } from './progress.js';
+import { assertProgressMode, createProgress, type ProgressMode, type ProgressReporter } from './progress.js';
 import { printSummary, type RunSummary, summarize } from './summary.js';
 
 /** Where the server listens and where workers should dial it. */
@@ -52,11 +52,6 @@ export class ListenError extends Error {
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::']);
 
-/** The host a worker on this machine dials to reach a server listening on `host`. */
-export function dialHostFor(host: string): string {
-  return WILDCARD_HOSTS.has(host) ? '127.0.0.1' : host;
-}
-
 /**
  * The serve loop of `runBlockwise` and `daisychain serve`: serves `service`
  * over gRPC, shows progress, waits until every task finished, Ctrl-C or the
@@ -71,13 +66,10 @@ export async function serveUntilDone(service: SchedulerService, options: ServeUn
   const server = await startServer(service, host, options.port ?? 0).catch((error: unknown) => {
     throw new ListenError(error instanceof Error ? error.message : String(error), { cause: error });
   });
-  const endpoint: Endpoint = {
-    host,
-    port: server.port,
-    address: server.address,
-    dialHost: options.advertiseHost ?? dialHostFor(host),
-    allInterfaces: WILDCARD_HOSTS.has(host),
-  };
+  const allInterfaces = WILDCARD_HOSTS.has(host);
+  // A wildcard is not an address to dial; workers on this machine reach it on loopback.
+  const dialHost = options.advertiseHost ?? (allInterfaces ? '127.0.0.1' : host);
+  const endpoint: Endpoint = { host, port: server.port, address: server.address, dialHost, allInterfaces };
   const started = Date.now();
   let interrupted = false;
   let stopRun: () => void = () => {};
@@ -89,13 +81,12 @@ export async function serveUntilDone(service: SchedulerService, options: ServeUn
   const handleSigint = options.handleSigint ?? true;
   if (handleSigint) process.once('SIGINT', interrupt);
   options.signal?.addEventListener('abort', interrupt, { once: true });
-  let progress: ReturnType<typeof createProgress> | undefined;
+  let progress: ProgressReporter | undefined;
   let workers: StartedWorkers | undefined;
   try {
     options.announce?.(endpoint);
     progress = createProgress(progressMode, service, out);
-    const reporter = progress;
-    workers = await options.startWorkers?.(endpoint, (event) => reporter.workerEvent(event));
+    workers = await options.startWorkers?.(endpoint, (event) => progress?.workerEvent(event));
     const finished = service.finished ? Promise.resolve() : new Promise<void>((done) => service.once('finished', done));
     await Promise.race([finished, stopped]);
     await (interrupted ? workers?.stop() : workers?.drain());
