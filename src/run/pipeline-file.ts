@@ -52,7 +52,9 @@ export function loadPipeline(path: string): Task[] {
   try {
     data = /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
   } catch (error) {
-    throw new PipelineError(`${path} is not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${error instanceof Error ? error.message : String(error)}`);
+    // The YAML parser appends a drawing of the spot on further lines; its first line says where.
+    const reason = error instanceof Error ? error.message.split('\n')[0]!.replace(/:$/, '') : String(error);
+    throw new PipelineError(`${path} is not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${reason}`);
   }
   return pipelineFromData(data as Json, path);
 }

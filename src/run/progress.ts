@@ -12,6 +12,12 @@ import { countsOf, settledCount as settled } from './task-counts.js';
 export type ProgressMode = 'auto' | 'bars' | 'lines' | 'json' | 'none';
 export const PROGRESS_MODES: readonly ProgressMode[] = ['auto', 'bars', 'lines', 'json', 'none'];
 
+export function assertProgressMode(mode: string): asserts mode is ProgressMode {
+  if (!(PROGRESS_MODES as readonly string[]).includes(mode)) {
+    throw new TypeError(`progress must be one of ${PROGRESS_MODES.join(', ')}, got ${JSON.stringify(mode)}`);
+  }
+}
+
 export interface ProgressReporter {
   workerEvent(event: WorkerEvent): void;
   /** Final redraw; called once before the summary. */

@@ -1,12 +1,11 @@
 import { resolve } from 'node:path';
 import { formatContext } from '../client/context.js';
 import { SchedulerService } from '../server/scheduler-service.js';
-import { startServer } from '../server/server.js';
 import { type Task, TaskValidationError } from '../model/task.js';
-import { runInProcessWorkers } from '../workers/in-process-workers.js';
-import { WorkerProcessPool } from '../workers/worker-process-pool.js';
-import { createProgress, PROGRESS_MODES, type ProgressMode } from './progress.js';
-import { printSummary, type RunSummary, summarize } from './summary.js';
+import { assertProgressMode, type ProgressMode } from './progress.js';
+import { type Endpoint, serveUntilDone } from './serve-until-done.js';
+import type { RunSummary } from './summary.js';
+import { startTaskWorkers } from './task-workers.js';
 
 export interface RunBlockwiseOptions {
   /** Address the server listens on (default 127.0.0.1; use 0.0.0.0 for workers on other machines). */
@@ -38,9 +37,7 @@ export interface RunBlockwiseOptions {
  */
 export async function runBlockwise(tasks: readonly Task[], options: RunBlockwiseOptions = {}): Promise<boolean> {
   const progressMode = options.progress ?? 'auto';
-  if (!PROGRESS_MODES.includes(progressMode)) {
-    throw new TypeError(`progress must be one of ${PROGRESS_MODES.join(', ')}, got ${JSON.stringify(progressMode)}`);
-  }
+  assertProgressMode(progressMode);
   const service = new SchedulerService(tasks);
   for (const task of service.tasks) {
     if (task.workerCommand === null && task.processFunction === null) {
@@ -49,68 +46,37 @@ export async function runBlockwise(tasks: readonly Task[], options: RunBlockwise
   }
   const out = options.out ?? process.stderr;
   const logDir = resolve(options.logDir ?? 'daisy_logs');
-  const host = options.host ?? '127.0.0.1';
-  const server = await startServer(service, host, options.port ?? 0);
-  const dialHost = options.advertiseHost ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
-  const started = Date.now();
-  const progress = createProgress(progressMode, service, out);
-  const pools: WorkerProcessPool[] = [];
-  const inProcess: Promise<void>[] = [];
-  let interrupted = false;
-  let stopRun: () => void = () => {};
-  const stopped = new Promise<void>((resolveStop) => (stopRun = resolveStop));
-  const interrupt = (): void => {
-    interrupted = true;
-    stopRun();
-  };
-  const handleSigint = options.handleSigint ?? true;
-  if (handleSigint) process.once('SIGINT', interrupt);
-  options.signal?.addEventListener('abort', interrupt, { once: true });
-
-  try {
-    for (const task of service.tasks) {
-      if (task.initCallbackFn !== null) {
-        const context = { hostname: dialHost, port: String(server.port), task_id: task.taskId, logdir: logDir };
-        formatContext(context); // the same checks a worker's context gets
-        await task.initCallbackFn(context);
-      }
-    }
-    for (const task of service.tasks) {
-      if (task.workerCommand !== null) {
-        const pool = new WorkerProcessPool(task, service, {
-          host: dialHost,
-          port: server.port,
-          logDir,
-          onEvent: (event) => progress.workerEvent(event),
-        });
-        pools.push(pool);
-        pool.start();
-      } else {
-        inProcess.push(
-          runInProcessWorkers(task, { host: dialHost, port: server.port, prefetch: options.prefetch }).catch((error: unknown) => {
-            out.write(`in-process workers of ${task.taskId} stopped: ${error instanceof Error ? error.message : String(error)}\n`);
-          }),
-        );
-      }
-    }
-    const finished = service.finished ? Promise.resolve() : new Promise<void>((done) => service.once('finished', done));
-    await Promise.race([finished, stopped]);
-    if (interrupted) {
-      await Promise.all(pools.map((pool) => pool.stop()));
-    } else {
-      // Workers were told to shut down; give them a moment to exit on their own.
-      await Promise.all(pools.map((pool) => pool.drained(5000)));
-      await Promise.all(inProcess);
-    }
-  } finally {
-    if (handleSigint) process.off('SIGINT', interrupt);
-    options.signal?.removeEventListener('abort', interrupt);
-    await Promise.all(pools.map((pool) => pool.stop()));
-    progress.close();
-    await server.close();
-  }
-  const summary = summarize(service, (Date.now() - started) / 1000, interrupted);
-  printSummary(summary, progressMode === 'auto' ? 'lines' : progressMode, out);
+  const summary = await serveUntilDone(service, {
+    host: options.host,
+    port: options.port,
+    advertiseHost: options.advertiseHost,
+    progress: progressMode,
+    out,
+    handleSigint: options.handleSigint,
+    signal: options.signal,
+    startWorkers: async (endpoint, onWorkerEvent) => {
+      await runInitCallbacks(service.tasks, endpoint, logDir);
+      return startTaskWorkers(service.tasks, service, {
+        host: endpoint.dialHost,
+        port: endpoint.port,
+        logDir,
+        prefetch: options.prefetch,
+        onWorkerEvent,
+        out,
+      });
+    },
+  });
   options.onSummary?.(summary);
   return summary.succeeded;
+}
+
+/** daisy's init_callback_fn: once per task, before its workers start, with the context they will get. */
+async function runInitCallbacks(tasks: Iterable<Task>, endpoint: Endpoint, logDir: string): Promise<void> {
+  for (const task of tasks) {
+    if (task.initCallbackFn !== null) {
+      const context = { hostname: endpoint.dialHost, port: String(endpoint.port), task_id: task.taskId, logdir: logDir };
+      formatContext(context); // the same checks a worker's context gets
+      await task.initCallbackFn(context);
+    }
+  }
 }

@@ -13,13 +13,26 @@ import { fileURLToPath } from 'node:url';
 const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const workerScript = fileURLToPath(new URL('../fixtures/record-worker.js', import.meta.url));
 
-function runCli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stderr: string }> {
+function runCli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [cli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
     let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('exit', (code) => resolve({ code, stderr }));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** Wrong usage: exit status 2 and one line naming the mistake, with a pointer to --help and no stack trace. */
+function assertWrongUsage(result: { code: number | null; stderr: string }, message: RegExp): void {
+  assert.equal(result.code, 2, result.stderr);
+  const lines = result.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, result.stderr);
+  assert.match(lines[0]!, /^daisychain: /);
+  assert.match(lines[0]!, message);
+  assert.match(lines[0]!, /--help/);
+  assert.doesNotMatch(result.stderr, /\bat .*\.js:\d+/);
 }
 
 test('daisychain run processes a YAML pipeline with its worker commands', async () => {
@@ -87,4 +100,70 @@ test('daisychain serve runs until workers started elsewhere finish the task', as
   assert.equal(code, 0, stderr);
   assert.match(stderr, /DAISY_CONTEXT=hostname=127\.0\.0\.1:port=\d+:task_id=remote/);
   assert.equal(readFileSync(records, 'utf8').trim().split('\n').length, 10);
+});
+
+test('daisychain --help, help and every command --help print usage with defaults and exit codes', async () => {
+  for (const args of [['--help'], ['-h'], ['help']]) {
+    const { code, stdout, stderr } = await runCli(args);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /usage: daisychain <command>/);
+    assert.match(stdout, /run PIPELINE/);
+    assert.match(stdout, /serve PIPELINE/);
+    assert.match(stdout, /exit status:\n\s+0 .*\n\s+1 .*failed.*\n\s+2 .*wrong usage/);
+  }
+  for (const args of [['run', '--help'], ['help', 'run'], ['run', 'pipeline.yaml', '-h', '--bogus']]) {
+    const { code, stdout, stderr } = await runCli(args);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /usage: daisychain run PIPELINE/);
+    assert.match(stdout, /--progress MODE .*default: auto/);
+    assert.match(stdout, /--log-dir DIR[\s\S]*default: daisy_logs/);
+    assert.match(stdout, /--listen HOST:PORT .*default: 127\.0\.0\.1:0/);
+    assert.match(stdout, /exit status:/);
+  }
+  const serve = await runCli(['serve', '--help']);
+  assert.equal(serve.code, 0, serve.stderr);
+  assert.match(serve.stdout, /usage: daisychain serve PIPELINE/);
+  assert.match(serve.stdout, /--listen HOST:PORT .*default: 127\.0\.0\.1:50051/);
+  assert.doesNotMatch(serve.stdout, /--log-dir/);
+  assert.match(serve.stdout, /exit status:/);
+});
+
+test('daisychain without arguments prints the usage on stderr with exit status 2', async () => {
+  const { code, stdout, stderr } = await runCli([]);
+  assert.equal(code, 2);
+  assert.equal(stdout, '');
+  assert.match(stderr, /usage: daisychain <command>/);
+});
+
+test('daisychain --version prints the version of package.json', async () => {
+  const manifest = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const { code, stdout } = await runCli(['--version']);
+  assert.equal(code, 0);
+  assert.equal(stdout, `daisychain ${manifest.version}\n`);
+});
+
+test('wrong usage exits with status 2 and one line', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'daisychain-usage-'));
+  const pipelineFile = join(dir, 'p.json');
+  writeFileSync(pipelineFile, JSON.stringify({ tasks: [{ taskId: 'a', totalRoi: { offset: [0], shape: [10] }, readRoi: { offset: [0], shape: [5] }, writeRoi: { offset: [0], shape: [5] } }] }));
+  assertWrongUsage(await runCli(['frobnicate']), /unknown command "frobnicate"/);
+  assertWrongUsage(await runCli(['--frobnicate']), /unknown option "--frobnicate"/);
+  assertWrongUsage(await runCli(['help', 'frobnicate']), /unknown command "frobnicate"/);
+  assertWrongUsage(await runCli(['run']), /no pipeline file given.*daisychain run --help/);
+  assertWrongUsage(await runCli(['run', pipelineFile, '--bogus']), /unknown option "--bogus"/);
+  assertWrongUsage(await runCli(['serve', pipelineFile, '--log-dir', dir]), /unknown option "--log-dir" for serve.*daisychain serve --help/);
+  assertWrongUsage(await runCli(['run', pipelineFile, '--progress']), /--progress needs a value/);
+  assertWrongUsage(await runCli(['run', pipelineFile, '--progress', '--listen', '127.0.0.1:0']), /--progress needs a value/);
+  assertWrongUsage(await runCli(['run', pipelineFile, '--progress', 'fancy']), /--progress must be one of auto, bars, lines, json, none/);
+  assertWrongUsage(await runCli(['run', pipelineFile, 'second.json']), /unexpected argument "second\.json"/);
+  for (const listen of ['127.0.0.1', 'localhost:99999', ':5000', '::1:5000']) {
+    assertWrongUsage(await runCli(['serve', pipelineFile, '--listen', listen]), /--listen/);
+  }
+  assertWrongUsage(await runCli(['serve', pipelineFile, '--listen', '[::1]:5000']), /IPv6/);
+  assertWrongUsage(await runCli(['serve', pipelineFile, '--listen', 'no-such-host.invalid:5000']), /cannot listen on no-such-host\.invalid:5000/);
+  // Pipeline files are input too: one line, also for a YAML error that the parser draws over several.
+  assertWrongUsage(await runCli(['run', pipelineFile]), /neither a processFunction nor a workerCommand/);
+  writeFileSync(join(dir, 'bad.yaml'), 'tasks:\n  - taskId: a\n    totalRoi: {offset: [0], shape: [10]: x}\n');
+  assertWrongUsage(await runCli(['run', join(dir, 'bad.yaml')]), /bad\.yaml is not valid YAML: .*line 3/);
+  assertWrongUsage(await runCli(['run', join(dir, 'no\x1b[31mpe.json')]), /cannot read pipeline file .*no\\x1b\[31mpe\.json/);
 });
