@@ -11,8 +11,8 @@
 #   --before DIR     also import('daisychain') in DIR, another daisychain tree
 #                    built with npm ci and npx tsc (e.g. a `git worktree` of
 #                    the commit before a change) [BEFORE]
-#   --skip-setup     do not call clients/python/setup-venv.sh and
-#                    bench/setup-peers.sh
+#   --skip-setup     do not make the client and daisy 2.0.0 virtualenvs
+#                    (clients/python/env/make-venv.sh)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
@@ -52,8 +52,7 @@ if [ -n "$before" ]; then
   before_args=(--before "$before" --before-label "$label")
 fi
 if [ "$setup" = 1 ]; then
-  bash clients/python/setup-venv.sh >&2
-  bash bench/setup-peers.sh >&2
+  bash clients/python/env/make-venv.sh client daisy2 >&2
 fi
 
 load=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo 0)

@@ -5,7 +5,7 @@
  *
  * FerretDB v1 on SQLite answers every filter by reading the whole collection
  * (an `_id` equal to a string or ObjectId is filtered by SQLite, still
- * without an index; see bench/graphs/server-queries.ts). What it does fast is
+ * without an index; see bench/spatial-graphs/server-queries.ts). What it does fast is
  * insert, checked by the unique `_id` index. So every document gets its key
  * as `_id` (the node id; `{u, v}` for an edge), new documents go in with one
  * insertMany, and only keys already stored are replaced, one `_id` query
