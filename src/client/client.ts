@@ -5,22 +5,31 @@ import { CLIENT_CHANNEL_OPTIONS, formatHostPort, MAX_ACQUIRE } from '../wire/lim
 import { workMethod } from '../wire/service-definition.js';
 import {
   acquireRequest,
+  giveBackRequest,
   helloRequest,
   readWorkResponse,
   releaseMessage,
   releasesRequest,
+  renewRequest,
   skipRequest,
+  startRequest,
   type Rejection,
   type Release,
+  type WelcomeFields,
   type WorkRequest,
   type WorkResponse,
 } from '../wire/work-messages.js';
 import { contextFromEnv, requireContextEntries, type WorkerContext } from './context.js';
 
-export type { Rejection };
+export type { Rejection, WelcomeFields };
 
 export interface ClientOptions {
-  /** Blocks to keep requested ahead of use (default 1): more hides the round trip for cheap blocks. */
+  /**
+   * Blocks the worker holds at most, counting the one it runs (default 1:
+   * only the block it runs, as daisy's workers). More keeps blocks requested
+   * ahead, which hides the round trip for cheap blocks; a block held but not
+   * started runs no timeout and costs no attempt when it goes back.
+   */
   prefetch?: number;
   /** Reported to the server in Hello. */
   language?: string;
@@ -53,9 +62,15 @@ export class Client {
   private readonly ready: Block[] = [];
   private readonly attempts = new Map<number, number>();
   private readonly waiters: Waiter[] = [];
-  private outstanding = 0;
-  /** Releases not sent yet: flushed together once the worker waits (or sends anything else). */
+  /** Blocks the server took back (timeout): their release would be refused, so it is not sent. */
+  private readonly revoked = new Set<number>();
+  /** Blocks asked for and not received: those the worker waits for (started at hand-out), and those for its buffer. */
+  private outstandingNow = 0;
+  private outstandingAhead = 0;
+  /** Starts and releases not sent yet: flushed together once the worker waits (or sends anything else). */
+  private unsentStarts: number[] = [];
   private unsent: Release[] = [];
+  private welcomeFields: WelcomeFields | null = null;
   private flushScheduled = false;
   private shutdownReason: string | null = null;
   private failure: Error | null = null;
@@ -89,7 +104,14 @@ export class Client {
       this.onFailure(new ClientError(`the work stream to ${target} failed: ${error.details || error.message}`));
     });
     this.call.on('end', () => this.onFailure(null));
-    this.send(helloRequest({ taskId, workerId, language: options.language ?? 'typescript', host: hostname(), pid: process.pid }));
+    this.send(
+      helloRequest({ taskId, workerId, language: options.language ?? 'typescript', host: hostname(), pid: process.pid }),
+    );
+  }
+
+  /** What the server said in reply to Hello (protocol version, the task's timeout, limits), once it has. */
+  get welcome(): WelcomeFields | null {
+    return this.welcomeFields;
   }
 
   /** Why the server said there are no more blocks, once it has. */
@@ -102,14 +124,37 @@ export class Client {
     return this.attempts.get(block.blockId) ?? 0;
   }
 
-  /** The next block of the task, or null when the task has no more blocks. */
+  /**
+   * The next block of the task, or null when the task has no more blocks.
+   * The block counts as started from here: its timeout runs.
+   */
   acquireBlock(): Promise<Block | null> {
     const block = this.ready.shift();
-    this.topUp();
-    if (block !== undefined) return Promise.resolve(block);
+    if (block !== undefined) {
+      // A buffered block: the server starts its timeout when it reads this Start.
+      this.markStarted(block);
+      this.topUp(false);
+      return Promise.resolve(block);
+    }
     if (this.shutdownReason !== null) return Promise.resolve(null);
     if (this.failure !== null) return Promise.reject(this.failure);
+    this.topUp(true);
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  /** Whether the server took this block back (its timeout passed): the worker may stop working on it. */
+  isRevoked(block: Block): boolean {
+    return this.revoked.has(block.blockId);
+  }
+
+  /** Tells the server the worker still runs `block`, so that its timeout starts again (for long blocks under a short timeout). */
+  renewLease(block: Block): void {
+    this.send(renewRequest([block.blockId]));
+  }
+
+  private markStarted(block: Block): void {
+    this.unsentStarts.push(block.blockId);
+    this.scheduleFlush();
   }
 
   /**
@@ -120,6 +165,8 @@ export class Client {
     const failed = error !== undefined || block.status === BlockStatus.FAILED;
     block.status = failed ? BlockStatus.FAILED : BlockStatus.SUCCESS;
     this.attempts.delete(block.blockId);
+    // The server already counted a revoked block as a failed attempt.
+    if (this.revoked.delete(block.blockId)) return;
     this.queueRelease(
       releaseMessage(
         block.blockId,
@@ -133,20 +180,32 @@ export class Client {
   private queueRelease(release: Release): void {
     if (this.failure !== null) throw this.failure;
     this.unsent.push(release);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       // setImmediate runs once the worker has used up what it can do without
-      // waiting, so cheap blocks are released many to a message.
-      setImmediate(() => this.flushReleases());
+      // waiting, so cheap blocks are started and released many to a message.
+      setImmediate(() => this.flushPending());
     }
   }
 
-  private flushReleases(): void {
+  /** Sends the queued starts, then the queued releases: every released block was started in this or an earlier flush. */
+  private flushPending(): void {
     this.flushScheduled = false;
-    if (this.unsent.length === 0 || this.failure !== null || this.call.writableEnded) return;
-    const releases = this.unsent;
-    this.unsent = [];
-    this.call.write(releasesRequest(releases));
+    if (this.failure !== null || this.call.writableEnded) return;
+    if (this.unsentStarts.length > 0) {
+      const starts = this.unsentStarts;
+      this.unsentStarts = [];
+      this.call.write(startRequest(starts));
+    }
+    if (this.unsent.length > 0) {
+      const releases = this.unsent;
+      this.unsent = [];
+      this.call.write(releasesRequest(releases));
+    }
   }
 
   /** Hands a block back as already done (the worker's own check found its output). */
@@ -187,7 +246,10 @@ export class Client {
       this.call.once('end', () => resolve());
       this.call.once('error', () => resolve());
       this.call.once('close', () => resolve());
-      this.flushReleases();
+      this.flushPending();
+      // Blocks requested ahead and never started go back without costing an attempt.
+      const unstarted = this.ready.splice(0).map((block) => block.blockId);
+      if (unstarted.length > 0) this.call.write(giveBackRequest(unstarted));
       this.call.end();
       // A server that never answers must not keep the worker from exiting.
       setTimeout(resolve, 2000).unref();
@@ -195,22 +257,29 @@ export class Client {
     this.grpc.close();
   }
 
-  private topUp(): void {
+  /**
+   * Keeps blocks requested: one the worker waits for (`waiting`), and
+   * `prefetch - 1` for its buffer, asked again only when half of those are
+   * used up, so that requests and the answers to them carry several blocks
+   * each. The buffered ones reach the server as `ahead`: unstarted until
+   * their Start.
+   */
+  private topUp(waiting: boolean): void {
     if (this.shutdownReason !== null || this.failure !== null || this.closed) return;
-    // Ask again only when half the prefetch is used up, so that requests and
-    // the answers to them carry several blocks each.
-    const have = this.ready.length + this.outstanding;
-    if (have > Math.floor(this.prefetch / 2) || (have > 0 && this.prefetch === 1)) return;
-    const missing = this.prefetch - have;
-    if (missing <= 0) return;
-    this.outstanding += missing;
-    this.send(acquireRequest(missing));
+    const buffer = this.prefetch - 1;
+    const buffered = this.ready.length + this.outstandingAhead;
+    const now = waiting && this.outstandingNow === 0 ? 1 : 0;
+    const ahead = buffered > Math.floor(buffer / 2) && now === 0 ? 0 : Math.max(0, buffer - buffered);
+    if (now + ahead === 0) return;
+    this.outstandingNow += now;
+    this.outstandingAhead += ahead;
+    this.send(acquireRequest(now + ahead, ahead));
   }
 
   private send(request: WorkRequest): void {
     if (this.failure !== null) throw this.failure;
     if (this.call.writableEnded) throw new ClientError('the client is closed');
-    this.flushReleases(); // keep the order in which the worker said things
+    this.flushPending(); // keep the order in which the worker said things
     this.call.write(request);
   }
 
@@ -221,19 +290,31 @@ export class Client {
       case 'blocks':
         for (const { block, attempt } of response.blocks) {
           this.attempts.set(block.blockId, attempt);
-          this.outstanding = Math.max(0, this.outstanding - 1);
+          // The server hands out the blocks a worker waits for first; they start at hand-out.
+          const startedAtHandOut = this.outstandingNow > 0;
+          if (startedAtHandOut) this.outstandingNow--;
+          else this.outstandingAhead = Math.max(0, this.outstandingAhead - 1);
           const waiter = this.waiters.shift();
-          if (waiter !== undefined) waiter.resolve(block);
-          else this.ready.push(block);
+          if (waiter !== undefined) {
+            if (!startedAtHandOut) this.markStarted(block);
+            waiter.resolve(block);
+          } else this.ready.push(block);
         }
         break;
       case 'shutdown':
         this.shutdownReason = response.reason;
-        this.outstanding = 0;
+        this.outstandingNow = 0;
+        this.outstandingAhead = 0;
         for (const waiter of this.waiters.splice(0)) waiter.resolve(null);
         break;
       case 'rejected':
         this.rejections.push(response.rejection);
+        break;
+      case 'welcome':
+        this.welcomeFields = response.welcome;
+        break;
+      case 'revoked':
+        this.revoked.add(response.blockId);
         break;
       case 'wait':
       case 'empty':

@@ -1,6 +1,6 @@
 import { Roi } from '../geometry/roi.js';
 import { Block } from '../model/block.js';
-import type { Fit, Task } from '../model/task.js';
+import { type Fit, type Task, TaskValidationError } from '../model/task.js';
 import { cantorNumber } from './cantor.js';
 
 export interface BlockwiseDependencyGraphOptions {
@@ -143,9 +143,28 @@ export class BlockwiseDependencyGraph {
     }
     this.numBlocks = stride;
     if (!Number.isSafeInteger(this.numBlocks)) {
-      throw new RangeError(`task ${JSON.stringify(taskId)} has more than 2^53 blocks`);
+      throw new TaskValidationError(`task ${JSON.stringify(taskId)} has more than 2^53 blocks`);
     }
     this.scratch = new Array<number>(dims).fill(0);
+    this.assertIdsRepresentable();
+  }
+
+  /**
+   * Block ids grow with every grid coordinate, so the far corner has the
+   * largest: when it fits below 2^53 every id does, exactly, on the wire
+   * (uint64) and in every client's integers; otherwise the task is refused
+   * now rather than failing at its first such block.
+   */
+  private assertIdsRepresentable(): void {
+    if (this.numBlocks === 0) return;
+    try {
+      this.blockId(this.numBlocks - 1);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      throw new TaskValidationError(
+        `task ${JSON.stringify(this.taskId)} has block ids beyond 2^53 (its grid is ${this.gridShape.join(' × ')} blocks): ${error.message}; use larger blocks or a smaller total ROI`,
+      );
+    }
   }
 
   static fromTask(task: Task): BlockwiseDependencyGraph {

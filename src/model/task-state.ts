@@ -81,6 +81,12 @@ export class TaskState {
     if (skipped) this.skipped++;
   }
 
+  /** A block handed out came back unstarted (no attempt spent): it is ready again. */
+  handedBack(): void {
+    this.processing--;
+    this.ready++;
+  }
+
   /** A block handed out failed and is ready again for another attempt. */
   retried(): void {
     this.processing--;

@@ -19,6 +19,12 @@ export class ProcessingQueue {
     this.queue.push(key);
   }
 
+  /** Puts a block handed back unstarted first in line again, where it was. */
+  pushFront(key: number): void {
+    if (this.head > 0) this.queue[--this.head] = key;
+    else this.queue.unshift(key);
+  }
+
   next(): number | undefined {
     if (this.readyRoots > 0) {
       this.readyRoots--;

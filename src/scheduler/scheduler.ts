@@ -218,6 +218,24 @@ export class Scheduler {
   }
 
   /**
+   * Takes back a block its worker never started: it is ready again, first in
+   * line, and keeps its attempt count (no attempt was spent). A block of an
+   * abandoned task fails instead, as every block that would run does.
+   */
+  returnBlock(block: Block): void {
+    const runtime = this.runtime(block.taskId);
+    const key = this.requireProcessing(block);
+    runtime.processing.delete(block.blockId);
+    block.status = BlockStatus.CREATED;
+    if (runtime.state.abandoned) {
+      this.failPermanently(runtime, block, key, 'processing');
+      return;
+    }
+    runtime.state.handedBack();
+    runtime.queue.pushFront(key);
+  }
+
+  /**
    * Gives up on a task (its workers cannot run): every block of it that is
    * ready, or becomes ready or is retried later, fails permanently, which
    * orphans everything downstream. Blocks being processed finish normally.

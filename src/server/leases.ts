@@ -8,6 +8,10 @@ export interface Lease {
   readonly session: WorkSession;
   /** 0 the first time the block is handed out. */
   readonly attempt: number;
+  /** The task's timeout in seconds, null for none. */
+  readonly timeout: number | null;
+  /** The worker runs the block: its timeout runs (a worker that never sends Start starts every block at hand-out). */
+  started: boolean;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -36,14 +40,13 @@ export class Leases {
     for (const taskId of taskIds) this.byBlock.set(taskId, new Map());
   }
 
-  /** Records that `session` holds `block`; with a timeout (seconds) after which it is taken back. */
-  grant(session: WorkSession, block: Block, attempt: number, timeoutSeconds: number | null): Lease {
-    const lease: Lease = { block, session, attempt, timer: undefined };
-    if (timeoutSeconds !== null) {
-      lease.timer = setTimeout(() => this.expire(lease), timeoutSeconds * 1000);
-      // A pending timeout must not keep a finished process alive.
-      lease.timer.unref();
-    }
+  /**
+   * Records that `session` holds `block`. A started lease's timeout (seconds)
+   * runs from now; an unstarted one's from its `start`.
+   */
+  grant(session: WorkSession, block: Block, attempt: number, timeout: number | null, started: boolean): Lease {
+    const lease: Lease = { block, session, attempt, timeout, started: false, timer: undefined };
+    if (started) this.start(lease);
     this.byBlock.get(block.taskId)!.set(block.blockId, lease);
     let held = this.bySession.get(session);
     if (held === undefined) this.bySession.set(session, (held = new Map()));
@@ -61,6 +64,26 @@ export class Leases {
     }
     if (lease !== undefined) return { code: GrpcStatus.PERMISSION_DENIED, message: `${what} is held by another worker, not by this stream` };
     return { code: GrpcStatus.FAILED_PRECONDITION, message: `${what} is not held by this stream: released twice, or never acquired` };
+  }
+
+  /** The worker starts the block: its timeout runs from now. Starting a started lease changes nothing. */
+  start(lease: Lease): void {
+    if (lease.started) return;
+    lease.started = true;
+    this.arm(lease);
+  }
+
+  /** The worker still runs the block: its timeout runs again from now. */
+  renew(lease: Lease): void {
+    if (lease.timer !== undefined) clearTimeout(lease.timer);
+    this.arm(lease);
+  }
+
+  private arm(lease: Lease): void {
+    if (lease.timeout === null) return;
+    lease.timer = setTimeout(() => this.expire(lease), lease.timeout * 1000);
+    // A pending timeout must not keep a finished process alive.
+    lease.timer.unref();
   }
 
   /** Ends a lease: the block was given back (or is about to be, as lost). */

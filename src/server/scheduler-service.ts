@@ -21,14 +21,18 @@ import {
   blocksResponse,
   readWorkRequest,
   rejectedResponse,
+  revokedResponse,
   shutdownResponse,
   waitResponse,
+  welcomeResponse,
   type HelloFields,
   type ReleaseReport,
+  type WireBlockId,
   type WorkRequest,
   type WorkResponse,
 } from '../wire/work-messages.js';
 import { isRefusal, type Lease, Leases } from './leases.js';
+import { serverVersion } from './version.js';
 import { WorkSession } from './work-session.js';
 
 export type { FailureRecord };
@@ -199,13 +203,22 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
     }
     switch (request.kind) {
       case 'acquire':
-        this.onAcquire(session, request.count);
+        this.onAcquire(session, request.count, request.ahead);
         break;
       case 'releases':
         for (const release of request.releases) this.onRelease(session, release);
         break;
       case 'skip':
         this.onSkip(session, request.blockId);
+        break;
+      case 'start':
+        for (const id of request.blockIds) this.onStart(session, id);
+        break;
+      case 'renew':
+        for (const id of request.blockIds) this.onRenew(session, id);
+        break;
+      case 'giveBack':
+        this.onGiveBack(session, request.blockIds);
         break;
     }
   }
@@ -220,13 +233,22 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
       this.closeSession(session, 'it named an unknown task');
       return;
     }
-    session.identity = { ...hello, workerId: hello.workerId === '' ? `stream-${session.id}` : hello.workerId };
+    const workerId = hello.workerId === '' ? `stream-${session.id}` : hello.workerId;
+    session.identity = { taskId: hello.taskId, workerId, language: hello.language, host: hello.host, pid: hello.pid };
+    const timeout = this.taskById.get(hello.taskId)!.timeout;
+    session.send(
+      welcomeResponse({ serverVersion: serverVersion(), taskId: hello.taskId, workerId, timeout, renewInterval: timeout === null ? null : timeout / 3 }),
+    );
     if (this.state(hello.taskId).isOver()) this.shutdown(session, this.overReason(hello.taskId));
   }
 
-  private onAcquire(session: WorkSession, count: number): void {
+  private onAcquire(session: WorkSession, count: number, ahead: number): void {
     if (count < 1 || count > MAX_ACQUIRE) {
       this.reject(session, GrpcStatus.INVALID_ARGUMENT, `Acquire.count must be between 1 and ${MAX_ACQUIRE}, got ${count}`);
+      return;
+    }
+    if (ahead > count) {
+      this.reject(session, GrpcStatus.INVALID_ARGUMENT, `Acquire.ahead must be at most its count (${count}), got ${ahead}`);
       return;
     }
     const taskId = session.taskId!;
@@ -235,6 +257,7 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
       return;
     }
     session.wanted = Math.min(MAX_ACQUIRE, session.wanted + count);
+    session.wantedAhead = Math.min(session.wanted, session.wantedAhead + ahead);
     this.serve(session);
     if (session.wanted > 0) {
       this.parked.get(taskId)!.add(session);
@@ -252,15 +275,15 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
       this.reject(
         session,
         GrpcStatus.INVALID_ARGUMENT,
-        `block ${release.blockId} of task ${JSON.stringify(session.taskId)} released with status ${release.statusName}; expected SUCCESS or FAILED`,
-        release.blockId,
+        `block ${release.blockId.raw} of task ${JSON.stringify(session.taskId)} released with status ${release.statusName}; expected SUCCESS or FAILED`,
+        release.blockId.raw,
       );
       return;
     }
     this.giveBack(lease, release.status, release.error, release.traceback);
   }
 
-  private onSkip(session: WorkSession, blockId: number): void {
+  private onSkip(session: WorkSession, blockId: WireBlockId): void {
     const lease = this.leaseOf(session, blockId);
     if (lease === null) return;
     this.leases.end(lease);
@@ -268,11 +291,51 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
     this.afterChange();
   }
 
+  private onStart(session: WorkSession, blockId: WireBlockId): void {
+    const lease = this.leaseOf(session, blockId);
+    if (lease !== null) this.leases.start(lease);
+  }
+
+  private onRenew(session: WorkSession, blockId: WireBlockId): void {
+    const lease = this.leaseOf(session, blockId);
+    if (lease === null) return;
+    if (!lease.started) {
+      this.reject(session, GrpcStatus.FAILED_PRECONDITION, `${this.describe(lease)} was not started: send Start before Renew`, blockId.raw);
+      return;
+    }
+    this.leases.renew(lease);
+  }
+
+  /** Unstarted blocks come back ready, first in line, without spending an attempt. */
+  private onGiveBack(session: WorkSession, blockIds: readonly WireBlockId[]): void {
+    let returned = false;
+    for (const blockId of blockIds) {
+      const lease = this.leaseOf(session, blockId);
+      if (lease === null) continue;
+      if (lease.started) {
+        this.reject(session, GrpcStatus.FAILED_PRECONDITION, `${this.describe(lease)} was started: release it (SUCCESS or FAILED) instead`, blockId.raw);
+        continue;
+      }
+      this.leases.end(lease);
+      this.scheduler.returnBlock(lease.block);
+      returned = true;
+    }
+    if (returned) this.afterChange();
+  }
+
+  private describe(lease: Lease): string {
+    return `block ${lease.block.blockId} of task ${JSON.stringify(lease.block.taskId)}`;
+  }
+
   /** The lease of `blockId` if `session` holds it; otherwise says why not and returns null. */
-  private leaseOf(session: WorkSession, blockId: number): Lease | null {
-    const found = this.leases.find(session, session.taskId!, blockId);
+  private leaseOf(session: WorkSession, blockId: WireBlockId): Lease | null {
+    if (blockId.id === null) {
+      this.reject(session, GrpcStatus.INVALID_ARGUMENT, `block id ${blockId.raw} is beyond 2^53: no task has such a block`, blockId.raw);
+      return null;
+    }
+    const found = this.leases.find(session, session.taskId!, blockId.id);
     if (!isRefusal(found)) return found;
-    this.reject(session, found.code, found.message, blockId);
+    this.reject(session, found.code, found.message, blockId.raw);
     return null;
   }
 
@@ -287,9 +350,12 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
       const block = this.scheduler.acquireBlock(taskId);
       if (block === null) break;
       const attempt = this.scheduler.attemptOf(block);
-      this.leases.grant(session, block, attempt, timeout);
+      // Blocks the worker waits for come first and start now; buffered ones start with their Start.
+      const startsNow = session.wanted > session.wantedAhead;
+      this.leases.grant(session, block, attempt, timeout, startsNow);
       blocks.push(blockToWire(block, attempt));
       session.wanted--;
+      if (!startsNow) session.wantedAhead--;
     }
     if (blocks.length > 0) {
       session.waitSent = false;
@@ -328,10 +394,11 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
     this.afterChange();
   }
 
-  /** The task's timeout passed: the block returns as a failed attempt. */
+  /** The task's timeout passed: the worker is told to stop, and the block returns as a failed attempt. */
   private onLeaseExpired(lease: Lease): void {
-    const timeout = this.taskById.get(lease.block.taskId)!.timeout;
-    this.settle(lease, BlockStatus.FAILED, `timed out: held for more than ${timeout} s by ${lease.session.label}`, '');
+    const reason = `timed out: held for more than ${lease.timeout} s by ${lease.session.label}`;
+    lease.session.send(revokedResponse(lease.block.blockId, reason));
+    this.settle(lease, BlockStatus.FAILED, reason, '');
   }
 
   private closeSession(session: WorkSession, why: string): void {
@@ -339,9 +406,18 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
     session.closed = true;
     if (session.taskId !== null) {
       this.parked.get(session.taskId)!.delete(session);
+      let returned = false;
       for (const lease of this.leases.heldBy(session)) {
-        this.giveBack(lease, BlockStatus.FAILED, `lost: ${session.label} left while holding it (${why})`, '');
+        if (lease.started) {
+          this.giveBack(lease, BlockStatus.FAILED, `lost: ${session.label} left while holding it (${why})`, '');
+        } else {
+          // Never started: nothing ran, so no attempt is spent.
+          this.leases.end(lease);
+          this.scheduler.returnBlock(lease.block);
+          returned = true;
+        }
       }
+      if (returned) this.afterChange();
     }
     this.leases.dropSession(session);
   }
@@ -378,13 +454,14 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
 
   private shutdown(session: WorkSession, reason: string): void {
     session.wanted = 0;
+    session.wantedAhead = 0;
     if (session.shutdownSent) return;
     session.shutdownSent = true;
     session.send(shutdownResponse(reason));
   }
 
-  private reject(session: WorkSession, code: GrpcStatus, message: string, blockId = 0): void {
-    session.send(rejectedResponse({ code, message, blockId }));
+  private reject(session: WorkSession, code: GrpcStatus, message: string, blockId: bigint | number | null = null): void {
+    session.send(rejectedResponse({ code, message, blockId: blockId === null ? null : BigInt(blockId) }));
   }
 
   private unknownTaskMessage(taskId: string): string {

@@ -20,6 +20,8 @@ export class WorkSession {
   identity: WorkerIdentity | null = null;
   /** Blocks asked for and not yet sent. */
   wanted = 0;
+  /** Of `wanted`, the blocks for the worker's buffer: handed out unstarted, after the others. */
+  wantedAhead = 0;
   /** A Wait was sent for the current parked request; sent once per parking. */
   waitSent = false;
   shutdownSent = false;

@@ -3,13 +3,18 @@ import {
   AcquireSchema,
   BlockStatus as WireBlockStatus,
   BlocksSchema,
+  GiveBackSchema,
   HelloSchema,
   RejectedSchema,
   ReleaseSchema,
   ReleasesSchema,
+  RenewSchema,
+  RevokedSchema,
   ShutdownSchema,
   SkipSchema,
+  StartSchema,
   WaitSchema,
+  WelcomeSchema,
   WorkRequestSchema,
   WorkResponseSchema,
   type Block as BlockMessage,
@@ -19,6 +24,7 @@ import {
 } from '../gen/daisychain/v1/scheduler_pb.js';
 import { BlockStatus } from '../model/block.js';
 import { blockFromWire, statusFromWire, statusToWire, type WireBlock } from './convert.js';
+import { MAX_ACQUIRE, MAX_MESSAGE_BYTES } from './limits.js';
 
 /**
  * The messages of the Work stream, built and read here for both ends, so
@@ -27,6 +33,10 @@ import { blockFromWire, statusFromWire, statusToWire, type WireBlock } from './c
  */
 
 export type { BlockMessage, Release, WorkRequest, WorkResponse };
+
+/** daisychain.v1; `PROTOCOL_REVISION` counts the additions old clients may ignore (Welcome, Start, Renew, GiveBack, Revoked, Rejected.about_block). */
+export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_REVISION = 1;
 
 /** Who a worker says it is, in the Hello that opens its stream. */
 export interface HelloFields {
@@ -37,9 +47,37 @@ export interface HelloFields {
   pid: number;
 }
 
+/** The server's answer to Hello. */
+export interface WelcomeFields {
+  protocolVersion: number;
+  protocolRevision: number;
+  serverVersion: string;
+  taskId: string;
+  workerId: string;
+  /** Seconds, null for no timeout. */
+  timeout: number | null;
+  /** Seconds between renewals for a worker that renews its leases, null without a timeout. */
+  renewInterval: number | null;
+  maxAcquire: number;
+  maxMessageBytes: number;
+}
+
+/**
+ * A block id as the server reads it: `id` is null when the wire value is
+ * beyond 2^53, where no task has ids (the request is refused by `raw`).
+ */
+export interface WireBlockId {
+  id: number | null;
+  raw: bigint;
+}
+
+function readBlockId(raw: bigint): WireBlockId {
+  return { id: raw <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(raw) : null, raw };
+}
+
 /** One released block as the server reads it. */
 export interface ReleaseReport {
-  blockId: number;
+  blockId: WireBlockId;
   /** SUCCESS or FAILED; null for any other status, which the server refuses. */
   status: BlockStatus.SUCCESS | BlockStatus.FAILED | null;
   /** The status as sent, for the refusal's message. */
@@ -51,17 +89,28 @@ export interface ReleaseReport {
 /** A Work request, read. */
 export type WorkRequestBody =
   | { kind: 'hello'; hello: HelloFields }
-  | { kind: 'acquire'; count: number }
+  /** `ahead` of the `count` blocks are for the worker's buffer: unstarted until Start. */
+  | { kind: 'acquire'; count: number; ahead: number }
   /** `single` when sent as one Release rather than a Releases list. */
   | { kind: 'releases'; releases: ReleaseReport[]; single: boolean }
-  | { kind: 'skip'; blockId: number }
+  | { kind: 'skip'; blockId: WireBlockId }
+  | { kind: 'start'; blockIds: WireBlockId[] }
+  | { kind: 'renew'; blockIds: WireBlockId[] }
+  | { kind: 'giveBack'; blockIds: WireBlockId[] }
   | { kind: 'empty' };
 
-/** A refusal: a gRPC status code, why, and the block it is about (0 if none). */
+/** A refusal: a gRPC status code, why, and the block it is about (null if none). */
 export interface Rejection {
   code: number;
   message: string;
-  blockId: number;
+  blockId: number | null;
+}
+
+/** A refusal as the server sends it: the block id as it came on the wire, which may lie beyond 2^53. */
+export interface OutgoingRejection {
+  code: number;
+  message: string;
+  blockId: bigint | null;
 }
 
 /** A Work response, read. */
@@ -70,6 +119,8 @@ export type WorkResponseBody =
   | { kind: 'wait' }
   | { kind: 'shutdown'; reason: string }
   | { kind: 'rejected'; rejection: Rejection }
+  | { kind: 'welcome'; welcome: WelcomeFields }
+  | { kind: 'revoked'; blockId: number; reason: string }
   | { kind: 'empty' };
 
 // -- requests (worker → server) -------------------------------------------------
@@ -80,12 +131,25 @@ export function helloRequest(hello: HelloFields): WorkRequest {
   return request({ case: 'hello', value: create(HelloSchema, hello) });
 }
 
-export function acquireRequest(count: number): WorkRequest {
-  return request({ case: 'acquire', value: create(AcquireSchema, { count }) });
+/** Asks for `count` blocks, `ahead` of them for the worker's buffer (unstarted until Start). */
+export function acquireRequest(count: number, ahead = 0): WorkRequest {
+  return request({ case: 'acquire', value: create(AcquireSchema, { count, ahead }) });
 }
 
 export function skipRequest(blockId: number): WorkRequest {
   return request({ case: 'skip', value: create(SkipSchema, { blockId: BigInt(blockId) }) });
+}
+
+export function startRequest(blockIds: readonly number[]): WorkRequest {
+  return request({ case: 'start', value: create(StartSchema, { blockIds: blockIds.map(BigInt) }) });
+}
+
+export function renewRequest(blockIds: readonly number[]): WorkRequest {
+  return request({ case: 'renew', value: create(RenewSchema, { blockIds: blockIds.map(BigInt) }) });
+}
+
+export function giveBackRequest(blockIds: readonly number[]): WorkRequest {
+  return request({ case: 'giveBack', value: create(GiveBackSchema, { blockIds: blockIds.map(BigInt) }) });
 }
 
 /** One block handed back; several are sent together with `releasesRequest`. */
@@ -103,7 +167,7 @@ export function releasesRequest(releases: Release[]): WorkRequest {
 function readRelease(release: Release): ReleaseReport {
   const status = statusFromWire(release.status);
   return {
-    blockId: Number(release.blockId),
+    blockId: readBlockId(release.blockId),
     status: status === BlockStatus.SUCCESS || status === BlockStatus.FAILED ? status : null,
     statusName: WireBlockStatus[release.status] ?? String(release.status),
     error: release.error,
@@ -119,13 +183,19 @@ export function readWorkRequest(message: WorkRequest): WorkRequestBody {
       return { kind: 'hello', hello: { taskId, workerId, language, host, pid } };
     }
     case 'acquire':
-      return { kind: 'acquire', count: body.value.count };
+      return { kind: 'acquire', count: body.value.count, ahead: body.value.ahead };
     case 'release':
       return { kind: 'releases', releases: [readRelease(body.value)], single: true };
     case 'releases':
       return { kind: 'releases', releases: body.value.releases.map(readRelease), single: false };
     case 'skip':
-      return { kind: 'skip', blockId: Number(body.value.blockId) };
+      return { kind: 'skip', blockId: readBlockId(body.value.blockId) };
+    case 'start':
+      return { kind: 'start', blockIds: body.value.blockIds.map(readBlockId) };
+    case 'renew':
+      return { kind: 'renew', blockIds: body.value.blockIds.map(readBlockId) };
+    case 'giveBack':
+      return { kind: 'giveBack', blockIds: body.value.blockIds.map(readBlockId) };
     case undefined:
       return { kind: 'empty' };
   }
@@ -147,9 +217,34 @@ export function shutdownResponse(reason: string): WorkResponse {
   return response({ case: 'shutdown', value: create(ShutdownSchema, { reason }) });
 }
 
-export function rejectedResponse(rejection: Rejection): WorkResponse {
+export function rejectedResponse(rejection: OutgoingRejection): WorkResponse {
   const { code, message, blockId } = rejection;
-  return response({ case: 'rejected', value: create(RejectedSchema, { code, message, blockId: BigInt(blockId) }) });
+  // block_id stays filled for clients older than about_block (0 when no block is concerned).
+  return response({
+    case: 'rejected',
+    value: create(RejectedSchema, { code, message, blockId: blockId ?? 0n, aboutBlock: blockId ?? undefined }),
+  });
+}
+
+export function welcomeResponse(welcome: Omit<WelcomeFields, 'protocolVersion' | 'protocolRevision' | 'maxAcquire' | 'maxMessageBytes'>): WorkResponse {
+  return response({
+    case: 'welcome',
+    value: create(WelcomeSchema, {
+      protocolVersion: PROTOCOL_VERSION,
+      protocolRevision: PROTOCOL_REVISION,
+      serverVersion: welcome.serverVersion,
+      taskId: welcome.taskId,
+      workerId: welcome.workerId,
+      timeoutSeconds: welcome.timeout ?? 0,
+      renewIntervalSeconds: welcome.renewInterval ?? 0,
+      maxAcquire: MAX_ACQUIRE,
+      maxMessageBytes: MAX_MESSAGE_BYTES,
+    }),
+  });
+}
+
+export function revokedResponse(blockId: number, reason: string): WorkResponse {
+  return response({ case: 'revoked', value: create(RevokedSchema, { blockId: BigInt(blockId), reason }) });
 }
 
 export function readWorkResponse(message: WorkResponse): WorkResponseBody {
@@ -161,11 +256,29 @@ export function readWorkResponse(message: WorkResponse): WorkResponseBody {
       return { kind: 'wait' };
     case 'shutdown':
       return { kind: 'shutdown', reason: body.value.reason };
-    case 'rejected':
+    case 'rejected': {
+      const about = body.value.aboutBlock;
+      return { kind: 'rejected', rejection: { code: body.value.code, message: body.value.message, blockId: about === undefined ? null : Number(about) } };
+    }
+    case 'welcome': {
+      const w = body.value;
       return {
-        kind: 'rejected',
-        rejection: { code: body.value.code, message: body.value.message, blockId: Number(body.value.blockId) },
+        kind: 'welcome',
+        welcome: {
+          protocolVersion: w.protocolVersion,
+          protocolRevision: w.protocolRevision,
+          serverVersion: w.serverVersion,
+          taskId: w.taskId,
+          workerId: w.workerId,
+          timeout: w.timeoutSeconds > 0 ? w.timeoutSeconds : null,
+          renewInterval: w.renewIntervalSeconds > 0 ? w.renewIntervalSeconds : null,
+          maxAcquire: w.maxAcquire,
+          maxMessageBytes: w.maxMessageBytes,
+        },
       };
+    }
+    case 'revoked':
+      return { kind: 'revoked', blockId: Number(body.value.blockId), reason: body.value.reason };
     case undefined:
       return { kind: 'empty' };
   }

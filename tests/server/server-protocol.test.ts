@@ -166,6 +166,9 @@ describe('work protocol', () => {
     assert.equal(state.completedCount, 3);
     assert.ok(service.failures.some((f) => f.taskId === 'slow' && /timed out/.test(f.error)));
 
+    const revoked = await hung.nextOf('revoked'); // the hung worker is told its block was taken back
+    assert.equal(revoked.blockId, block!.blockId);
+    assert.match(revoked.reason, /timed out/);
     await hung.nextOf('shutdown'); // the task is done: every stream of it is told so
     const before = snapshot(service);
     hung.send(release(block!.blockId));

@@ -24,11 +24,17 @@ export class RawStream {
   private readonly waiting: ((r: WorkResponse | null) => void)[] = [];
   error: ServiceError | null = null;
   ended = false;
+  /** The server's Welcome, kept aside so that tests read the replies to their requests in order. */
+  welcome: ResponseValue<'welcome'> | null = null;
 
   constructor(address: string, serialize: (message: WorkRequest) => Buffer = work.requestSerialize) {
     this.grpc = new GrpcClient(address, credentials.createInsecure());
     this.call = this.grpc.makeBidiStreamRequest(work.path, serialize, work.responseDeserialize) as ClientDuplexStream<WorkRequest, WorkResponse>;
     this.call.on('data', (r: WorkResponse) => {
+      if (r.message.case === 'welcome') {
+        this.welcome = r.message.value;
+        return;
+      }
       const waiter = this.waiting.shift();
       if (waiter !== undefined) waiter(r);
       else this.received.push(r);

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file daisychain/v1/scheduler.proto.
  */
 export const file_daisychain_v1_scheduler: GenFile = /*@__PURE__*/
-  fileDesc("Ch1kYWlzeWNoYWluL3YxL3NjaGVkdWxlci5wcm90bxINZGFpc3ljaGFpbi52MSLbAQoFQmxvY2sSDwoHdGFza19pZBgBIAEoCRIQCghibG9ja19pZBgCIAEoBBIkCghyZWFkX3JvaRgDIAEoCzISLmRhaXN5Y2hhaW4udjEuUm9pEiUKCXdyaXRlX3JvaRgEIAEoCzISLmRhaXN5Y2hhaW4udjEuUm9pEioKBnN0YXR1cxgFIAEoDjIaLmRhaXN5Y2hhaW4udjEuQmxvY2tTdGF0dXMSDwoHYXR0ZW1wdBgGIAEoDRIlCgl0b3RhbF9yb2kYByABKAsyEi5kYWlzeWNoYWluLnYxLlJvaSKNAgoJVGFza1N0YXRlEg8KB3Rhc2tfaWQYASABKAkSDwoHc3RhcnRlZBgCIAEoCBIZChF0b3RhbF9ibG9ja19jb3VudBgDIAEoBBITCgtyZWFkeV9jb3VudBgEIAEoBBIYChBwcm9jZXNzaW5nX2NvdW50GAUgASgEEhUKDXBlbmRpbmdfY291bnQYBiABKAQSFwoPY29tcGxldGVkX2NvdW50GAcgASgEEhUKDXNraXBwZWRfY291bnQYCCABKAQSFAoMZmFpbGVkX2NvdW50GAkgASgEEhYKDm9ycGhhbmVkX2NvdW50GAogASgEEgwKBGRvbmUYCyABKAgSEQoJYWJhbmRvbmVkGAwgASgIIlgKBUhlbGxvEg8KB3Rhc2tfaWQYASABKAkSEQoJd29ya2VyX2lkGAIgASgJEhAKCGxhbmd1YWdlGAMgASgJEgwKBGhvc3QYBCABKAkSCwoDcGlkGAUgASgNIhgKB0FjcXVpcmUSDQoFY291bnQYASABKA0iaQoHUmVsZWFzZRIQCghibG9ja19pZBgBIAEoBBIqCgZzdGF0dXMYAiABKA4yGi5kYWlzeWNoYWluLnYxLkJsb2NrU3RhdHVzEg0KBWVycm9yGAMgASgJEhEKCXRyYWNlYmFjaxgEIAEoCSIYCgRTa2lwEhAKCGJsb2NrX2lkGAEgASgEIjQKCFJlbGVhc2VzEigKCHJlbGVhc2VzGAEgAygLMhYuZGFpc3ljaGFpbi52MS5SZWxlYXNlIucBCgtXb3JrUmVxdWVzdBIlCgVoZWxsbxgBIAEoCzIULmRhaXN5Y2hhaW4udjEuSGVsbG9IABIpCgdhY3F1aXJlGAIgASgLMhYuZGFpc3ljaGFpbi52MS5BY3F1aXJlSAASKQoHcmVsZWFzZRgDIAEoCzIWLmRhaXN5Y2hhaW4udjEuUmVsZWFzZUgAEiMKBHNraXAYBCABKAsyEy5kYWlzeWNoYWluLnYxLlNraXBIABIrCghyZWxlYXNlcxgFIAEoCzIXLmRhaXN5Y2hhaW4udjEuUmVsZWFzZXNIAEIJCgdtZXNzYWdlIi4KBkJsb2NrcxIkCgZibG9ja3MYASADKAsyFC5kYWlzeWNoYWluLnYxLkJsb2NrIgYKBFdhaXQiGgoIU2h1dGRvd24SDgoGcmVhc29uGAEgASgJIjsKCFJlamVjdGVkEgwKBGNvZGUYASABKA0SDwoHbWVzc2FnZRgCIAEoCRIQCghibG9ja19pZBgDIAEoBCLBAQoMV29ya1Jlc3BvbnNlEicKBmJsb2NrcxgBIAEoCzIVLmRhaXN5Y2hhaW4udjEuQmxvY2tzSAASIwoEd2FpdBgCIAEoCzITLmRhaXN5Y2hhaW4udjEuV2FpdEgAEisKCHNodXRkb3duGAMgASgLMhcuZGFpc3ljaGFpbi52MS5TaHV0ZG93bkgAEisKCHJlamVjdGVkGAQgASgLMhcuZGFpc3ljaGFpbi52MS5SZWplY3RlZEgAQgkKB21lc3NhZ2UiKAoUR2V0VGFza1N0YXRlc1JlcXVlc3QSEAoIdGFza19pZHMYASADKAkiQQoVR2V0VGFza1N0YXRlc1Jlc3BvbnNlEigKBnN0YXRlcxgBIAMoCzIYLmRhaXN5Y2hhaW4udjEuVGFza1N0YXRlIhYKFFdhdGNoUHJvZ3Jlc3NSZXF1ZXN0IooBCgxCbG9ja0ZhaWx1cmUSDwoHdGFza19pZBgBIAEoCRIQCghibG9ja19pZBgCIAEoBBIRCgl3b3JrZXJfaWQYAyABKAkSDQoFZXJyb3IYBCABKAkSEQoJdHJhY2ViYWNrGAUgASgJEg8KB2F0dGVtcHQYBiABKA0SEQoJcGVybWFuZW50GAcgASgIIoEBChVXYXRjaFByb2dyZXNzUmVzcG9uc2USKAoGc3RhdGVzGAEgAygLMhguZGFpc3ljaGFpbi52MS5UYXNrU3RhdGUSLAoHZmFpbHVyZRgCIAEoCzIbLmRhaXN5Y2hhaW4udjEuQmxvY2tGYWlsdXJlEhAKCGZpbmlzaGVkGAMgASgIKpUBCgtCbG9ja1N0YXR1cxIcChhCTE9DS19TVEFUVVNfVU5TUEVDSUZJRUQQABIYChRCTE9DS19TVEFUVVNfQ1JFQVRFRBABEhsKF0JMT0NLX1NUQVRVU19QUk9DRVNTSU5HEAISGAoUQkxPQ0tfU1RBVFVTX1NVQ0NFU1MQAxIXChNCTE9DS19TVEFUVVNfRkFJTEVEEAQykQIKEFNjaGVkdWxlclNlcnZpY2USQwoEV29yaxIaLmRhaXN5Y2hhaW4udjEuV29ya1JlcXVlc3QaGy5kYWlzeWNoYWluLnYxLldvcmtSZXNwb25zZSgBMAESWgoNR2V0VGFza1N0YXRlcxIjLmRhaXN5Y2hhaW4udjEuR2V0VGFza1N0YXRlc1JlcXVlc3QaJC5kYWlzeWNoYWluLnYxLkdldFRhc2tTdGF0ZXNSZXNwb25zZRJcCg1XYXRjaFByb2dyZXNzEiMuZGFpc3ljaGFpbi52MS5XYXRjaFByb2dyZXNzUmVxdWVzdBokLmRhaXN5Y2hhaW4udjEuV2F0Y2hQcm9ncmVzc1Jlc3BvbnNlMAFiBnByb3RvMw", [file_daisychain_v1_geometry]);
+  fileDesc("Ch1kYWlzeWNoYWluL3YxL3NjaGVkdWxlci5wcm90bxINZGFpc3ljaGFpbi52MSLbAQoFQmxvY2sSDwoHdGFza19pZBgBIAEoCRIQCghibG9ja19pZBgCIAEoBBIkCghyZWFkX3JvaRgDIAEoCzISLmRhaXN5Y2hhaW4udjEuUm9pEiUKCXdyaXRlX3JvaRgEIAEoCzISLmRhaXN5Y2hhaW4udjEuUm9pEioKBnN0YXR1cxgFIAEoDjIaLmRhaXN5Y2hhaW4udjEuQmxvY2tTdGF0dXMSDwoHYXR0ZW1wdBgGIAEoDRIlCgl0b3RhbF9yb2kYByABKAsyEi5kYWlzeWNoYWluLnYxLlJvaSKNAgoJVGFza1N0YXRlEg8KB3Rhc2tfaWQYASABKAkSDwoHc3RhcnRlZBgCIAEoCBIZChF0b3RhbF9ibG9ja19jb3VudBgDIAEoBBITCgtyZWFkeV9jb3VudBgEIAEoBBIYChBwcm9jZXNzaW5nX2NvdW50GAUgASgEEhUKDXBlbmRpbmdfY291bnQYBiABKAQSFwoPY29tcGxldGVkX2NvdW50GAcgASgEEhUKDXNraXBwZWRfY291bnQYCCABKAQSFAoMZmFpbGVkX2NvdW50GAkgASgEEhYKDm9ycGhhbmVkX2NvdW50GAogASgEEgwKBGRvbmUYCyABKAgSEQoJYWJhbmRvbmVkGAwgASgIIlgKBUhlbGxvEg8KB3Rhc2tfaWQYASABKAkSEQoJd29ya2VyX2lkGAIgASgJEhAKCGxhbmd1YWdlGAMgASgJEgwKBGhvc3QYBCABKAkSCwoDcGlkGAUgASgNIuMBCgdXZWxjb21lEhgKEHByb3RvY29sX3ZlcnNpb24YASABKA0SGQoRcHJvdG9jb2xfcmV2aXNpb24YAiABKA0SFgoOc2VydmVyX3ZlcnNpb24YAyABKAkSDwoHdGFza19pZBgEIAEoCRIRCgl3b3JrZXJfaWQYBSABKAkSFwoPdGltZW91dF9zZWNvbmRzGAYgASgBEh4KFnJlbmV3X2ludGVydmFsX3NlY29uZHMYByABKAESEwoLbWF4X2FjcXVpcmUYCCABKA0SGQoRbWF4X21lc3NhZ2VfYnl0ZXMYCSABKA0iJwoHQWNxdWlyZRINCgVjb3VudBgBIAEoDRINCgVhaGVhZBgCIAEoDSJpCgdSZWxlYXNlEhAKCGJsb2NrX2lkGAEgASgEEioKBnN0YXR1cxgCIAEoDjIaLmRhaXN5Y2hhaW4udjEuQmxvY2tTdGF0dXMSDQoFZXJyb3IYAyABKAkSEQoJdHJhY2ViYWNrGAQgASgJIhgKBFNraXASEAoIYmxvY2tfaWQYASABKAQiNAoIUmVsZWFzZXMSKAoIcmVsZWFzZXMYASADKAsyFi5kYWlzeWNoYWluLnYxLlJlbGVhc2UiGgoFU3RhcnQSEQoJYmxvY2tfaWRzGAEgAygEIhoKBVJlbmV3EhEKCWJsb2NrX2lkcxgBIAMoBCIdCghHaXZlQmFjaxIRCglibG9ja19pZHMYASADKAQi4wIKC1dvcmtSZXF1ZXN0EiUKBWhlbGxvGAEgASgLMhQuZGFpc3ljaGFpbi52MS5IZWxsb0gAEikKB2FjcXVpcmUYAiABKAsyFi5kYWlzeWNoYWluLnYxLkFjcXVpcmVIABIpCgdyZWxlYXNlGAMgASgLMhYuZGFpc3ljaGFpbi52MS5SZWxlYXNlSAASIwoEc2tpcBgEIAEoCzITLmRhaXN5Y2hhaW4udjEuU2tpcEgAEisKCHJlbGVhc2VzGAUgASgLMhcuZGFpc3ljaGFpbi52MS5SZWxlYXNlc0gAEiUKBXN0YXJ0GAYgASgLMhQuZGFpc3ljaGFpbi52MS5TdGFydEgAEiUKBXJlbmV3GAcgASgLMhQuZGFpc3ljaGFpbi52MS5SZW5ld0gAEiwKCWdpdmVfYmFjaxgIIAEoCzIXLmRhaXN5Y2hhaW4udjEuR2l2ZUJhY2tIAEIJCgdtZXNzYWdlIi4KBkJsb2NrcxIkCgZibG9ja3MYASADKAsyFC5kYWlzeWNoYWluLnYxLkJsb2NrIgYKBFdhaXQiGgoIU2h1dGRvd24SDgoGcmVhc29uGAEgASgJImkKCFJlamVjdGVkEgwKBGNvZGUYASABKA0SDwoHbWVzc2FnZRgCIAEoCRIUCghibG9ja19pZBgDIAEoBEICGAESGAoLYWJvdXRfYmxvY2sYBCABKARIAIgBAUIOCgxfYWJvdXRfYmxvY2siKwoHUmV2b2tlZBIQCghibG9ja19pZBgBIAEoBBIOCgZyZWFzb24YAiABKAkilwIKDFdvcmtSZXNwb25zZRInCgZibG9ja3MYASABKAsyFS5kYWlzeWNoYWluLnYxLkJsb2Nrc0gAEiMKBHdhaXQYAiABKAsyEy5kYWlzeWNoYWluLnYxLldhaXRIABIrCghzaHV0ZG93bhgDIAEoCzIXLmRhaXN5Y2hhaW4udjEuU2h1dGRvd25IABIrCghyZWplY3RlZBgEIAEoCzIXLmRhaXN5Y2hhaW4udjEuUmVqZWN0ZWRIABIpCgd3ZWxjb21lGAUgASgLMhYuZGFpc3ljaGFpbi52MS5XZWxjb21lSAASKQoHcmV2b2tlZBgGIAEoCzIWLmRhaXN5Y2hhaW4udjEuUmV2b2tlZEgAQgkKB21lc3NhZ2UiKAoUR2V0VGFza1N0YXRlc1JlcXVlc3QSEAoIdGFza19pZHMYASADKAkiQQoVR2V0VGFza1N0YXRlc1Jlc3BvbnNlEigKBnN0YXRlcxgBIAMoCzIYLmRhaXN5Y2hhaW4udjEuVGFza1N0YXRlIhYKFFdhdGNoUHJvZ3Jlc3NSZXF1ZXN0IooBCgxCbG9ja0ZhaWx1cmUSDwoHdGFza19pZBgBIAEoCRIQCghibG9ja19pZBgCIAEoBBIRCgl3b3JrZXJfaWQYAyABKAkSDQoFZXJyb3IYBCABKAkSEQoJdHJhY2ViYWNrGAUgASgJEg8KB2F0dGVtcHQYBiABKA0SEQoJcGVybWFuZW50GAcgASgIIoEBChVXYXRjaFByb2dyZXNzUmVzcG9uc2USKAoGc3RhdGVzGAEgAygLMhguZGFpc3ljaGFpbi52MS5UYXNrU3RhdGUSLAoHZmFpbHVyZRgCIAEoCzIbLmRhaXN5Y2hhaW4udjEuQmxvY2tGYWlsdXJlEhAKCGZpbmlzaGVkGAMgASgIKpUBCgtCbG9ja1N0YXR1cxIcChhCTE9DS19TVEFUVVNfVU5TUEVDSUZJRUQQABIYChRCTE9DS19TVEFUVVNfQ1JFQVRFRBABEhsKF0JMT0NLX1NUQVRVU19QUk9DRVNTSU5HEAISGAoUQkxPQ0tfU1RBVFVTX1NVQ0NFU1MQAxIXChNCTE9DS19TVEFUVVNfRkFJTEVEEAQykQIKEFNjaGVkdWxlclNlcnZpY2USQwoEV29yaxIaLmRhaXN5Y2hhaW4udjEuV29ya1JlcXVlc3QaGy5kYWlzeWNoYWluLnYxLldvcmtSZXNwb25zZSgBMAESWgoNR2V0VGFza1N0YXRlcxIjLmRhaXN5Y2hhaW4udjEuR2V0VGFza1N0YXRlc1JlcXVlc3QaJC5kYWlzeWNoYWluLnYxLkdldFRhc2tTdGF0ZXNSZXNwb25zZRJcCg1XYXRjaFByb2dyZXNzEiMuZGFpc3ljaGFpbi52MS5XYXRjaFByb2dyZXNzUmVxdWVzdBokLmRhaXN5Y2hhaW4udjEuV2F0Y2hQcm9ncmVzc1Jlc3BvbnNlMAFiBnByb3RvMw", [file_daisychain_v1_geometry]);
 
 /**
  * @generated from message daisychain.v1.Block
@@ -24,7 +24,8 @@ export type Block = Message<"daisychain.v1.Block"> & {
   taskId: string;
 
   /**
-   * daisy's block id: the Cantor number of the block's grid index.
+   * daisy's block id: the Cantor number of the block's grid index, below
+   * 2^53 (a task whose ids would not be is refused when it is created).
    *
    * @generated from field: uint64 block_id = 2;
    */
@@ -155,6 +156,9 @@ export type Hello = Message<"daisychain.v1.Hello"> & {
   taskId: string;
 
   /**
+   * The worker_id of the worker's DAISY_CONTEXT: a worker pool matches the
+   * stream to the process it started by it (restarts after failures).
+   *
    * @generated from field: string worker_id = 2;
    */
   workerId: string;
@@ -183,6 +187,80 @@ export const HelloSchema: GenMessage<Hello> = /*@__PURE__*/
   messageDesc(file_daisychain_v1_scheduler, 2);
 
 /**
+ * The server's answer to Hello, before anything else on the stream.
+ *
+ * @generated from message daisychain.v1.Welcome
+ */
+export type Welcome = Message<"daisychain.v1.Welcome"> & {
+  /**
+   * 1 for daisychain.v1. Additions that keep old clients working raise
+   * `protocol_revision` instead: 1 = Welcome, Start, Renew, GiveBack,
+   * Revoked, Rejected.about_block.
+   *
+   * @generated from field: uint32 protocol_version = 1;
+   */
+  protocolVersion: number;
+
+  /**
+   * @generated from field: uint32 protocol_revision = 2;
+   */
+  protocolRevision: number;
+
+  /**
+   * The daisychain version of the server, for messages.
+   *
+   * @generated from field: string server_version = 3;
+   */
+  serverVersion: string;
+
+  /**
+   * @generated from field: string task_id = 4;
+   */
+  taskId: string;
+
+  /**
+   * The worker id the server knows this stream by (Hello.worker_id, or
+   * `stream-<n>` when that was empty).
+   *
+   * @generated from field: string worker_id = 5;
+   */
+  workerId: string;
+
+  /**
+   * The task's timeout in seconds, 0 for none: a started block not released
+   * (or renewed) within it is taken back as a failed attempt.
+   *
+   * @generated from field: double timeout_seconds = 6;
+   */
+  timeoutSeconds: number;
+
+  /**
+   * How often a worker that renews its leases should send Renew, in
+   * seconds (a third of the timeout), 0 when blocks have no timeout.
+   *
+   * @generated from field: double renew_interval_seconds = 7;
+   */
+  renewIntervalSeconds: number;
+
+  /**
+   * @generated from field: uint32 max_acquire = 8;
+   */
+  maxAcquire: number;
+
+  /**
+   * @generated from field: uint32 max_message_bytes = 9;
+   */
+  maxMessageBytes: number;
+};
+
+/**
+ * Describes the message daisychain.v1.Welcome.
+ * Use `create(WelcomeSchema)` to create a new message.
+ */
+export const WelcomeSchema: GenMessage<Welcome> = /*@__PURE__*/
+  messageDesc(file_daisychain_v1_scheduler, 3);
+
+/**
  * Asks for up to `count` more blocks (a prefetch). Requests add up: a worker
  * that asked for 4 and got 1 is still owed 3. `count` is from 1 to 1024
  * (MAX_ACQUIRE); a stream is owed at most 1024 blocks at once.
@@ -194,6 +272,18 @@ export type Acquire = Message<"daisychain.v1.Acquire"> & {
    * @generated from field: uint32 count = 1;
    */
   count: number;
+
+  /**
+   * How many of `count` are for the worker's buffer (a prefetch), at most
+   * `count`. Such a block stays unstarted until the worker sends Start for
+   * it: no timeout runs, and it goes back without costing an attempt if the
+   * stream ends first (or with GiveBack). The other blocks start as they are
+   * handed out, and are handed out first. 0, as older clients send: every
+   * block starts at hand-out.
+   *
+   * @generated from field: uint32 ahead = 2;
+   */
+  ahead: number;
 };
 
 /**
@@ -201,7 +291,7 @@ export type Acquire = Message<"daisychain.v1.Acquire"> & {
  * Use `create(AcquireSchema)` to create a new message.
  */
 export const AcquireSchema: GenMessage<Acquire> = /*@__PURE__*/
-  messageDesc(file_daisychain_v1_scheduler, 3);
+  messageDesc(file_daisychain_v1_scheduler, 4);
 
 /**
  * Hands a block back.
@@ -239,7 +329,7 @@ export type Release = Message<"daisychain.v1.Release"> & {
  * Use `create(ReleaseSchema)` to create a new message.
  */
 export const ReleaseSchema: GenMessage<Release> = /*@__PURE__*/
-  messageDesc(file_daisychain_v1_scheduler, 4);
+  messageDesc(file_daisychain_v1_scheduler, 5);
 
 /**
  * Reports that the worker's own check found a block it holds already done:
@@ -260,7 +350,7 @@ export type Skip = Message<"daisychain.v1.Skip"> & {
  * Use `create(SkipSchema)` to create a new message.
  */
 export const SkipSchema: GenMessage<Skip> = /*@__PURE__*/
-  messageDesc(file_daisychain_v1_scheduler, 5);
+  messageDesc(file_daisychain_v1_scheduler, 6);
 
 /**
  * Several releases in one message: a worker that finishes cheap blocks
@@ -280,7 +370,67 @@ export type Releases = Message<"daisychain.v1.Releases"> & {
  * Use `create(ReleasesSchema)` to create a new message.
  */
 export const ReleasesSchema: GenMessage<Releases> = /*@__PURE__*/
-  messageDesc(file_daisychain_v1_scheduler, 6);
+  messageDesc(file_daisychain_v1_scheduler, 7);
+
+/**
+ * The worker starts running these buffered blocks (see Acquire.ahead):
+ * their timeout runs from now. Starting a started block changes nothing.
+ *
+ * @generated from message daisychain.v1.Start
+ */
+export type Start = Message<"daisychain.v1.Start"> & {
+  /**
+   * @generated from field: repeated uint64 block_ids = 1;
+   */
+  blockIds: bigint[];
+};
+
+/**
+ * Describes the message daisychain.v1.Start.
+ * Use `create(StartSchema)` to create a new message.
+ */
+export const StartSchema: GenMessage<Start> = /*@__PURE__*/
+  messageDesc(file_daisychain_v1_scheduler, 8);
+
+/**
+ * The worker still runs these started blocks: their timeout starts again
+ * from now. For long blocks under a short timeout; Welcome says how often.
+ *
+ * @generated from message daisychain.v1.Renew
+ */
+export type Renew = Message<"daisychain.v1.Renew"> & {
+  /**
+   * @generated from field: repeated uint64 block_ids = 1;
+   */
+  blockIds: bigint[];
+};
+
+/**
+ * Describes the message daisychain.v1.Renew.
+ * Use `create(RenewSchema)` to create a new message.
+ */
+export const RenewSchema: GenMessage<Renew> = /*@__PURE__*/
+  messageDesc(file_daisychain_v1_scheduler, 9);
+
+/**
+ * Hands back held blocks the worker has not started (a prefetch it will not
+ * use): they are ready again at once, and no attempt is spent.
+ *
+ * @generated from message daisychain.v1.GiveBack
+ */
+export type GiveBack = Message<"daisychain.v1.GiveBack"> & {
+  /**
+   * @generated from field: repeated uint64 block_ids = 1;
+   */
+  blockIds: bigint[];
+};
+
+/**
+ * Describes the message daisychain.v1.GiveBack.
+ * Use `create(GiveBackSchema)` to create a new message.
+ */
+export const GiveBackSchema: GenMessage<GiveBack> = /*@__PURE__*/
+  messageDesc(file_daisychain_v1_scheduler, 10);
 
 /**
  * @generated from message daisychain.v1.WorkRequest
@@ -319,6 +469,24 @@ export type WorkRequest = Message<"daisychain.v1.WorkRequest"> & {
      */
     value: Releases;
     case: "releases";
+  } | {
+    /**
+     * @generated from field: daisychain.v1.Start start = 6;
+     */
+    value: Start;
+    case: "start";
+  } | {
+    /**
+     * @generated from field: daisychain.v1.Renew renew = 7;
+     */
+    value: Renew;
+    case: "renew";
+  } | {
+    /**
+     * @generated from field: daisychain.v1.GiveBack give_back = 8;
+     */
+    value: GiveBack;
+    case: "giveBack";
   } | { case: undefined; value?: undefined };
 };
 
@@ -327,7 +495,7 @@ export type WorkRequest = Message<"daisychain.v1.WorkRequest"> & {
  * Use `create(WorkRequestSchema)` to create a new message.
  */
 export const WorkRequestSchema: GenMessage<WorkRequest> = /*@__PURE__*/
-  messageDesc(file_daisychain_v1_scheduler, 7);
+  messageDesc(file_daisychain_v1_scheduler, 11);
 
 /**
  * Blocks for the worker, as many as are ready up to what it asked for.
@@ -346,7 +514,7 @@ export type Blocks = Message<"daisychain.v1.Blocks"> & {
  * Use `create(BlocksSchema)` to create a new message.
  */
 export const BlocksSchema: GenMessage<Blocks> = /*@__PURE__*/
-  messageDesc(file_daisychain_v1_scheduler, 8);
+  messageDesc(file_daisychain_v1_scheduler, 12);
 
 /**
  * Nothing is ready now; the request stays parked and is answered with
@@ -362,7 +530,7 @@ export type Wait = Message<"daisychain.v1.Wait"> & {
  * Use `create(WaitSchema)` to create a new message.
  */
 export const WaitSchema: GenMessage<Wait> = /*@__PURE__*/
-  messageDesc(file_daisychain_v1_scheduler, 9);
+  messageDesc(file_daisychain_v1_scheduler, 13);
 
 /**
  * The task has no more blocks: the worker should end.
@@ -381,13 +549,16 @@ export type Shutdown = Message<"daisychain.v1.Shutdown"> & {
  * Use `create(ShutdownSchema)` to create a new message.
  */
 export const ShutdownSchema: GenMessage<Shutdown> = /*@__PURE__*/
-  messageDesc(file_daisychain_v1_scheduler, 10);
+  messageDesc(file_daisychain_v1_scheduler, 14);
 
 /**
  * A request the server refused; it changed nothing. Releases and skips are
- * not acknowledged otherwise, so that a stream carries one message per block. `code` is a gRPC status
- * code (google.rpc.Code), e.g. FAILED_PRECONDITION for a block released by a
- * stream that does not hold it.
+ * not acknowledged otherwise, so that a stream carries one message per
+ * block. `code` is a gRPC status code (google.rpc.Code): INVALID_ARGUMENT
+ * (3) for a malformed request, FAILED_PRECONDITION (9) for a block this
+ * stream does not hold (released twice, never acquired, taken back after its
+ * timeout, or not started), PERMISSION_DENIED (7) for a block another stream
+ * holds. proto/daisychain/v1/README.md lists every case.
  *
  * @generated from message daisychain.v1.Rejected
  */
@@ -403,9 +574,20 @@ export type Rejected = Message<"daisychain.v1.Rejected"> & {
   message: string;
 
   /**
-   * @generated from field: uint64 block_id = 3;
+   * The block the refusal is about, or 0. Deprecated: 0 is a valid block
+   * id; read `about_block`.
+   *
+   * @generated from field: uint64 block_id = 3 [deprecated = true];
+   * @deprecated
    */
   blockId: bigint;
+
+  /**
+   * Set when the refusal is about one block.
+   *
+   * @generated from field: optional uint64 about_block = 4;
+   */
+  aboutBlock?: bigint | undefined;
 };
 
 /**
@@ -413,7 +595,32 @@ export type Rejected = Message<"daisychain.v1.Rejected"> & {
  * Use `create(RejectedSchema)` to create a new message.
  */
 export const RejectedSchema: GenMessage<Rejected> = /*@__PURE__*/
-  messageDesc(file_daisychain_v1_scheduler, 11);
+  messageDesc(file_daisychain_v1_scheduler, 15);
+
+/**
+ * The server took a block back from this stream (its timeout passed): the
+ * worker should stop working on it; a release of it would be refused.
+ *
+ * @generated from message daisychain.v1.Revoked
+ */
+export type Revoked = Message<"daisychain.v1.Revoked"> & {
+  /**
+   * @generated from field: uint64 block_id = 1;
+   */
+  blockId: bigint;
+
+  /**
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message daisychain.v1.Revoked.
+ * Use `create(RevokedSchema)` to create a new message.
+ */
+export const RevokedSchema: GenMessage<Revoked> = /*@__PURE__*/
+  messageDesc(file_daisychain_v1_scheduler, 16);
 
 /**
  * @generated from message daisychain.v1.WorkResponse
@@ -446,6 +653,18 @@ export type WorkResponse = Message<"daisychain.v1.WorkResponse"> & {
      */
     value: Rejected;
     case: "rejected";
+  } | {
+    /**
+     * @generated from field: daisychain.v1.Welcome welcome = 5;
+     */
+    value: Welcome;
+    case: "welcome";
+  } | {
+    /**
+     * @generated from field: daisychain.v1.Revoked revoked = 6;
+     */
+    value: Revoked;
+    case: "revoked";
   } | { case: undefined; value?: undefined };
 };
 
@@ -454,7 +673,7 @@ export type WorkResponse = Message<"daisychain.v1.WorkResponse"> & {
  * Use `create(WorkResponseSchema)` to create a new message.
  */
 export const WorkResponseSchema: GenMessage<WorkResponse> = /*@__PURE__*/
-  messageDesc(file_daisychain_v1_scheduler, 12);
+  messageDesc(file_daisychain_v1_scheduler, 17);
 
 /**
  * @generated from message daisychain.v1.GetTaskStatesRequest
@@ -473,7 +692,7 @@ export type GetTaskStatesRequest = Message<"daisychain.v1.GetTaskStatesRequest">
  * Use `create(GetTaskStatesRequestSchema)` to create a new message.
  */
 export const GetTaskStatesRequestSchema: GenMessage<GetTaskStatesRequest> = /*@__PURE__*/
-  messageDesc(file_daisychain_v1_scheduler, 13);
+  messageDesc(file_daisychain_v1_scheduler, 18);
 
 /**
  * @generated from message daisychain.v1.GetTaskStatesResponse
@@ -490,7 +709,7 @@ export type GetTaskStatesResponse = Message<"daisychain.v1.GetTaskStatesResponse
  * Use `create(GetTaskStatesResponseSchema)` to create a new message.
  */
 export const GetTaskStatesResponseSchema: GenMessage<GetTaskStatesResponse> = /*@__PURE__*/
-  messageDesc(file_daisychain_v1_scheduler, 14);
+  messageDesc(file_daisychain_v1_scheduler, 19);
 
 /**
  * @generated from message daisychain.v1.WatchProgressRequest
@@ -503,7 +722,7 @@ export type WatchProgressRequest = Message<"daisychain.v1.WatchProgressRequest">
  * Use `create(WatchProgressRequestSchema)` to create a new message.
  */
 export const WatchProgressRequestSchema: GenMessage<WatchProgressRequest> = /*@__PURE__*/
-  messageDesc(file_daisychain_v1_scheduler, 15);
+  messageDesc(file_daisychain_v1_scheduler, 20);
 
 /**
  * One failed attempt of a block (every one is reported, not only the last),
@@ -558,7 +777,7 @@ export type BlockFailure = Message<"daisychain.v1.BlockFailure"> & {
  * Use `create(BlockFailureSchema)` to create a new message.
  */
 export const BlockFailureSchema: GenMessage<BlockFailure> = /*@__PURE__*/
-  messageDesc(file_daisychain_v1_scheduler, 16);
+  messageDesc(file_daisychain_v1_scheduler, 21);
 
 /**
  * @generated from message daisychain.v1.WatchProgressResponse
@@ -591,7 +810,7 @@ export type WatchProgressResponse = Message<"daisychain.v1.WatchProgressResponse
  * Use `create(WatchProgressResponseSchema)` to create a new message.
  */
 export const WatchProgressResponseSchema: GenMessage<WatchProgressResponse> = /*@__PURE__*/
-  messageDesc(file_daisychain_v1_scheduler, 17);
+  messageDesc(file_daisychain_v1_scheduler, 22);
 
 /**
  * The life cycle of a block. daisy numbers CREATED 0 ... FAILED 3; on the

@@ -81,11 +81,35 @@ class Hello(_message.Message):
     pid: int
     def __init__(self, task_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., language: _Optional[str] = ..., host: _Optional[str] = ..., pid: _Optional[int] = ...) -> None: ...
 
+class Welcome(_message.Message):
+    __slots__ = ("protocol_version", "protocol_revision", "server_version", "task_id", "worker_id", "timeout_seconds", "renew_interval_seconds", "max_acquire", "max_message_bytes")
+    PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    PROTOCOL_REVISION_FIELD_NUMBER: _ClassVar[int]
+    SERVER_VERSION_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    RENEW_INTERVAL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    MAX_ACQUIRE_FIELD_NUMBER: _ClassVar[int]
+    MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    protocol_version: int
+    protocol_revision: int
+    server_version: str
+    task_id: str
+    worker_id: str
+    timeout_seconds: float
+    renew_interval_seconds: float
+    max_acquire: int
+    max_message_bytes: int
+    def __init__(self, protocol_version: _Optional[int] = ..., protocol_revision: _Optional[int] = ..., server_version: _Optional[str] = ..., task_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., timeout_seconds: _Optional[float] = ..., renew_interval_seconds: _Optional[float] = ..., max_acquire: _Optional[int] = ..., max_message_bytes: _Optional[int] = ...) -> None: ...
+
 class Acquire(_message.Message):
-    __slots__ = ("count",)
+    __slots__ = ("count", "ahead")
     COUNT_FIELD_NUMBER: _ClassVar[int]
+    AHEAD_FIELD_NUMBER: _ClassVar[int]
     count: int
-    def __init__(self, count: _Optional[int] = ...) -> None: ...
+    ahead: int
+    def __init__(self, count: _Optional[int] = ..., ahead: _Optional[int] = ...) -> None: ...
 
 class Release(_message.Message):
     __slots__ = ("block_id", "status", "error", "traceback")
@@ -111,19 +135,43 @@ class Releases(_message.Message):
     releases: _containers.RepeatedCompositeFieldContainer[Release]
     def __init__(self, releases: _Optional[_Iterable[_Union[Release, _Mapping]]] = ...) -> None: ...
 
+class Start(_message.Message):
+    __slots__ = ("block_ids",)
+    BLOCK_IDS_FIELD_NUMBER: _ClassVar[int]
+    block_ids: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, block_ids: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class Renew(_message.Message):
+    __slots__ = ("block_ids",)
+    BLOCK_IDS_FIELD_NUMBER: _ClassVar[int]
+    block_ids: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, block_ids: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class GiveBack(_message.Message):
+    __slots__ = ("block_ids",)
+    BLOCK_IDS_FIELD_NUMBER: _ClassVar[int]
+    block_ids: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, block_ids: _Optional[_Iterable[int]] = ...) -> None: ...
+
 class WorkRequest(_message.Message):
-    __slots__ = ("hello", "acquire", "release", "skip", "releases")
+    __slots__ = ("hello", "acquire", "release", "skip", "releases", "start", "renew", "give_back")
     HELLO_FIELD_NUMBER: _ClassVar[int]
     ACQUIRE_FIELD_NUMBER: _ClassVar[int]
     RELEASE_FIELD_NUMBER: _ClassVar[int]
     SKIP_FIELD_NUMBER: _ClassVar[int]
     RELEASES_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    RENEW_FIELD_NUMBER: _ClassVar[int]
+    GIVE_BACK_FIELD_NUMBER: _ClassVar[int]
     hello: Hello
     acquire: Acquire
     release: Release
     skip: Skip
     releases: Releases
-    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., acquire: _Optional[_Union[Acquire, _Mapping]] = ..., release: _Optional[_Union[Release, _Mapping]] = ..., skip: _Optional[_Union[Skip, _Mapping]] = ..., releases: _Optional[_Union[Releases, _Mapping]] = ...) -> None: ...
+    start: Start
+    renew: Renew
+    give_back: GiveBack
+    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., acquire: _Optional[_Union[Acquire, _Mapping]] = ..., release: _Optional[_Union[Release, _Mapping]] = ..., skip: _Optional[_Union[Skip, _Mapping]] = ..., releases: _Optional[_Union[Releases, _Mapping]] = ..., start: _Optional[_Union[Start, _Mapping]] = ..., renew: _Optional[_Union[Renew, _Mapping]] = ..., give_back: _Optional[_Union[GiveBack, _Mapping]] = ...) -> None: ...
 
 class Blocks(_message.Message):
     __slots__ = ("blocks",)
@@ -142,26 +190,40 @@ class Shutdown(_message.Message):
     def __init__(self, reason: _Optional[str] = ...) -> None: ...
 
 class Rejected(_message.Message):
-    __slots__ = ("code", "message", "block_id")
+    __slots__ = ("code", "message", "block_id", "about_block")
     CODE_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     BLOCK_ID_FIELD_NUMBER: _ClassVar[int]
+    ABOUT_BLOCK_FIELD_NUMBER: _ClassVar[int]
     code: int
     message: str
     block_id: int
-    def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ..., block_id: _Optional[int] = ...) -> None: ...
+    about_block: int
+    def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ..., block_id: _Optional[int] = ..., about_block: _Optional[int] = ...) -> None: ...
+
+class Revoked(_message.Message):
+    __slots__ = ("block_id", "reason")
+    BLOCK_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    block_id: int
+    reason: str
+    def __init__(self, block_id: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class WorkResponse(_message.Message):
-    __slots__ = ("blocks", "wait", "shutdown", "rejected")
+    __slots__ = ("blocks", "wait", "shutdown", "rejected", "welcome", "revoked")
     BLOCKS_FIELD_NUMBER: _ClassVar[int]
     WAIT_FIELD_NUMBER: _ClassVar[int]
     SHUTDOWN_FIELD_NUMBER: _ClassVar[int]
     REJECTED_FIELD_NUMBER: _ClassVar[int]
+    WELCOME_FIELD_NUMBER: _ClassVar[int]
+    REVOKED_FIELD_NUMBER: _ClassVar[int]
     blocks: Blocks
     wait: Wait
     shutdown: Shutdown
     rejected: Rejected
-    def __init__(self, blocks: _Optional[_Union[Blocks, _Mapping]] = ..., wait: _Optional[_Union[Wait, _Mapping]] = ..., shutdown: _Optional[_Union[Shutdown, _Mapping]] = ..., rejected: _Optional[_Union[Rejected, _Mapping]] = ...) -> None: ...
+    welcome: Welcome
+    revoked: Revoked
+    def __init__(self, blocks: _Optional[_Union[Blocks, _Mapping]] = ..., wait: _Optional[_Union[Wait, _Mapping]] = ..., shutdown: _Optional[_Union[Shutdown, _Mapping]] = ..., rejected: _Optional[_Union[Rejected, _Mapping]] = ..., welcome: _Optional[_Union[Welcome, _Mapping]] = ..., revoked: _Optional[_Union[Revoked, _Mapping]] = ...) -> None: ...
 
 class GetTaskStatesRequest(_message.Message):
     __slots__ = ("task_ids",)
