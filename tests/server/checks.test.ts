@@ -216,3 +216,47 @@ test('a post-check that throws fails the attempt with its message; a worker that
   assert.equal(service.state('t').completedCount, 1);
   await server.close();
 });
+
+test('a downstream worker that waits while the upstream task is skipped entirely gets the freed blocks', { timeout: 10_000 }, async () => {
+  const up = lineTask('up', 5, { checkFunction: () => true });
+  const down = lineTask('down', 5, { upstreamTasks: [up] });
+  const service = new SchedulerService([down]);
+  const server = await startServer(service);
+  const processed: number[] = [];
+  const downWorker = serveAll(connect(server.port, 'down', 'd'), processed);
+  // The downstream worker is parked (nothing of its task is ready) before the upstream one asks.
+  await until('the downstream worker waits', () => service.state('down').pendingCount === 5);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const upWorker = serveAll(connect(server.port, 'up', 'u'), []);
+  await Promise.all([downWorker, upWorker]);
+  assert.deepEqual([...processed].sort(), [0, 1, 2, 3, 4]);
+  assert.deepEqual([service.state('up').skippedCount, service.state('down').completedCount], [5, 5]);
+  await server.close();
+});
+
+test('abandoning a task fails its blocks that were checked and are waiting for a worker, or are still under check', { timeout: 10_000 }, async () => {
+  const answers: ReturnType<typeof gate<boolean>>[] = [];
+  const check: CheckFunction = () => {
+    const g = gate<boolean>();
+    answers.push(g);
+    return g.promise;
+  };
+  const service = new SchedulerService([lineTask('t', 40, { checkFunction: check })]);
+  const finished = new Promise<void>((resolve) => service.once('finished', resolve));
+  const server = await startServer(service);
+  const worker = new RawStream(server.address);
+  worker.send(hello('t', 'w'));
+  worker.send(acquire(1));
+  await until('the pool is full', () => answers.length === 16);
+  for (const g of answers.slice(0, 10)) g.open(false);
+  await worker.nextOf('blocks');
+  await new Promise((resolve) => setImmediate(resolve));
+  service.abandonTask('t', 'test');
+  await worker.nextOf('shutdown');
+  for (const g of answers.slice(10)) g.open(false);
+  worker.close();
+  await finished;
+  const s = service.state('t');
+  assert.deepEqual([s.failedCount, s.completedCount, s.processingCount, s.isDone()], [40, 0, 0, true]);
+  await server.close();
+});
