@@ -153,12 +153,17 @@ test('an asynchronous pre-check is awaited in the server: done blocks are skippe
 // -- the post-check, with worker processes ----------------------------------------
 
 /**
- * daisy 0.x (scheduler.py, block_return) ran a task's post-check in the
- * scheduler whenever a worker returned a block as succeeded, and rescheduled
- * the block when the check said not done or threw; daisy 1.x documents the
- * same pair (Task's check_function docstring). daisychain follows it: the
- * server runs the post-check on every SUCCESS release, whatever the worker's
- * language, and a "not done" is a failed attempt that is retried.
+ * Where daisychain follows daisy. daisy 0.2 (scheduler.py, block_return) ran
+ * the task's post-check in the scheduler whenever a worker returned a block as
+ * SUCCESS; a False or an exception turned the return into FAILED_POST_CHECK,
+ * and the block was rescheduled like any failed block. daisy 1.x documents
+ * the same pair in Task's check_function docstring ("the second one will be
+ * called after it was run to check if the run succeeded"), but its scheduler
+ * only ever calls check_function before a block (Scheduler.__precheck), so a
+ * pair is not split there. daisychain keeps the documented meaning, as 0.2
+ * ran it: the server runs the post-check on every SUCCESS release, whatever
+ * the worker's language, and "not done" (or a throw) is a failed attempt,
+ * retried up to maxRetries and then failed for good.
  */
 for (const workers of ['ts', 'python'] as const) {
   test(`the post-check runs in the server for ${workers} worker processes and fails blocks it finds not done`, { timeout: RUN_LIMIT_MS + 10_000 }, async () => {
