@@ -5,6 +5,8 @@
 export class ProcessingQueue {
   private queue: number[] = [];
   private head = 0;
+  /** Blocks put back by a refused acquisition: they go out first again. */
+  private readonly front: number[] = [];
 
   constructor(
     private readyRoots: number,
@@ -12,7 +14,12 @@ export class ProcessingQueue {
   ) {}
 
   get size(): number {
-    return this.readyRoots + this.queue.length - this.head;
+    return this.front.length + this.readyRoots + this.queue.length - this.head;
+  }
+
+  /** Puts a key just taken back at the head. */
+  unshift(key: number): void {
+    this.front.push(key);
   }
 
   push(key: number): void {
@@ -26,6 +33,7 @@ export class ProcessingQueue {
   }
 
   next(): number | undefined {
+    if (this.front.length > 0) return this.front.pop();
     if (this.readyRoots > 0) {
       this.readyRoots--;
       const root = this.roots!.next();

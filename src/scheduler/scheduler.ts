@@ -14,7 +14,18 @@ export interface SchedulerOptions {
   countAllOrphans?: boolean;
   /** Called for each permanent failure with the ids of the blocks it orphaned. */
   onPermanentFailure?: (block: Block, orphans: ReadonlyArray<readonly [taskId: string, blockId: number]>) => void;
+  /**
+   * Where pre-checks run. `'inline'` (the default, daisy's way): `acquireBlock`
+   * calls the task's pre-check and skips done blocks itself, so the check must
+   * answer synchronously. `'external'`: `acquireBlock` hands out blocks
+   * unchecked and the caller settles each one it checks, with `releaseSkipped`
+   * (done) or `markRunning` (to run); the service does this, since it may
+   * await asynchronous checks.
+   */
+  checks?: SchedulerChecks;
 }
+
+export type SchedulerChecks = 'inline' | 'external';
 
 export class SchedulerError extends Error {
   override name = 'SchedulerError';
@@ -50,12 +61,18 @@ export class Scheduler {
   private readonly runtimes: TaskRuntime[];
   private readonly runtimeById = new Map<string, TaskRuntime>();
   private readonly onPermanentFailure: SchedulerOptions['onPermanentFailure'];
+  private readonly inlineChecks: boolean;
 
   constructor(tasks: readonly Task[], options: SchedulerOptions = {}) {
     this.dependencyGraph = new DependencyGraph(tasks);
     this.readySurface = new ReadySurface(this.dependencyGraph);
     this.countAllOrphans = options.countAllOrphans ?? true;
     this.onPermanentFailure = options.onPermanentFailure;
+    const checks = options.checks ?? 'inline';
+    if (checks !== 'inline' && checks !== 'external') {
+      throw new SchedulerError(`checks must be 'inline' or 'external', got ${JSON.stringify(checks)}`);
+    }
+    this.inlineChecks = checks === 'inline';
     const graph = this.dependencyGraph;
     this.runtimes = graph.tasks.map((task, index) => ({
       task,
@@ -123,8 +140,11 @@ export class Scheduler {
 
   /**
    * A ready block of `taskId` that may run now, or null when none is ready.
-   * Blocks the task's check function reports as done are skipped (counted as
-   * skipped and completed) without being handed out.
+   * With inline checks, blocks the task's pre-check reports as done are
+   * skipped (counted as skipped and completed) without being handed out.
+   * With external checks, a block of a task that has a pre-check is handed
+   * out unchecked: it counts as processing, and the caller settles it with
+   * `releaseSkipped` or `markRunning`.
    */
   acquireBlock(taskId: string): Block | null {
     const runtime = this.runtime(taskId);
@@ -135,15 +155,29 @@ export class Scheduler {
       state.handedOut();
       const block = this.dependencyGraph.block(key);
       runtime.processing.set(block.blockId, key);
-      if (task.preCheck !== null && this.alreadyDone(task, block)) {
-        block.status = BlockStatus.SUCCESS;
-        this.settle(runtime, key, block, true);
-        continue;
+      block.status = BlockStatus.PROCESSING;
+      if (task.preCheck !== null) {
+        if (!this.inlineChecks) return block;
+        if (this.alreadyDone(runtime, key, block)) {
+          block.status = BlockStatus.SUCCESS;
+          this.settle(runtime, key, block, true);
+          continue;
+        }
       }
       state.markStarted();
-      block.status = BlockStatus.PROCESSING;
       return block;
     }
+  }
+
+  /**
+   * A block acquired unchecked (external checks) that its pre-check found
+   * not done: it will run, so its task has started (skipped blocks do not
+   * start a task, as in daisy).
+   */
+  markRunning(block: Block): void {
+    const runtime = this.runtime(block.taskId);
+    this.requireProcessing(block);
+    runtime.state.markStarted();
   }
 
   /** How many times a block being processed failed before: 0 on its first attempt. */
@@ -152,18 +186,35 @@ export class Scheduler {
     return runtime.retries.get(this.requireProcessing(block)) ?? 0;
   }
 
-  private alreadyDone(task: Task, block: Block): boolean {
+  private alreadyDone(runtime: TaskRuntime, key: number, block: Block): boolean {
+    const { task } = runtime;
+    let done: unknown;
     try {
-      const done = task.preCheck!(block);
-      if (typeof done !== 'boolean') {
-        throw new SchedulerError(`the check function of task ${JSON.stringify(task.taskId)} must return a boolean synchronously`);
-      }
-      return done;
-    } catch (error) {
+      done = task.preCheck!(block);
+    } catch {
       // A check that throws means "not known to be done": run the block (daisy does the same).
-      if (error instanceof SchedulerError) throw error;
       return false;
     }
+    if (typeof done === 'boolean') return done;
+    if (isThenable(done)) {
+      // Nobody will look at this answer: a rejection must not become an unhandled one.
+      done.then(undefined, () => {});
+      this.putBack(runtime, key, block);
+      throw new SchedulerError(
+        `the check function of task ${JSON.stringify(task.taskId)} is asynchronous (it returned a Promise): ` +
+          'Scheduler.acquireBlock runs checks synchronously; asynchronous checks run in runBlockwise / SchedulerService',
+      );
+    }
+    this.putBack(runtime, key, block);
+    throw new SchedulerError(`the check function of task ${JSON.stringify(task.taskId)} must return a boolean, got ${typeof done}`);
+  }
+
+  /** Undoes an acquisition that cannot go on, so that a refused call changes no count. */
+  private putBack(runtime: TaskRuntime, key: number, block: Block): void {
+    runtime.processing.delete(block.blockId);
+    runtime.queue.unshift(key);
+    runtime.state.retried();
+    block.status = BlockStatus.CREATED;
   }
 
   /** Takes back a block with status SUCCESS or FAILED, and says what became of it. */
@@ -275,4 +326,8 @@ export class Scheduler {
       );
     }
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }

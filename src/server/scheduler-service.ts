@@ -31,6 +31,7 @@ import {
   type WorkRequest,
   type WorkResponse,
 } from '../wire/work-messages.js';
+import { PreChecks, postCheck, type PostCheckVerdict } from './block-checks.js';
 import { isRefusal, type Lease, Leases } from './leases.js';
 import { serverVersion } from './version.js';
 import { WorkSession } from './work-session.js';
@@ -64,12 +65,16 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
   private readonly sessions = new Set<WorkSession>();
   readonly failures: FailureRecord[] = [];
   private finishedEmitted = false;
+  private readonly preChecks: PreChecks;
+  private changeScheduled = false;
 
-  constructor(tasks: readonly Task[], options: SchedulerOptions = {}) {
+  /** Pre-checks always run here, not in the scheduler, so that they may be asynchronous (block-checks.ts). */
+  constructor(tasks: readonly Task[], options: Omit<SchedulerOptions, 'checks'> = {}) {
     super();
     // A server's first task should not pay for compiling the scheduler (see warm-up.ts).
     warmUpScheduler();
-    this.scheduler = new Scheduler(tasks, options);
+    this.scheduler = new Scheduler(tasks, { ...options, checks: 'external' });
+    this.preChecks = new PreChecks(this.scheduler, () => this.afterChangeSoon());
     for (const task of this.scheduler.tasks) {
       this.taskById.set(task.taskId, task);
       this.parked.set(task.taskId, new Set());
@@ -109,6 +114,7 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
   /** Gives up on a task: its remaining blocks fail, its downstream is orphaned, its workers are shut down. */
   abandonTask(taskId: string, reason: string): void {
     this.scheduler.abandonTask(taskId);
+    this.preChecks.abandon(taskId);
     for (const session of this.sessions) {
       if (session.taskId === taskId) this.shutdown(session, reason);
     }
@@ -344,10 +350,11 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
   /** Sends `session` as many ready blocks as it wants and the task has. */
   private serve(session: WorkSession): void {
     const taskId = session.taskId!;
-    const timeout = this.taskById.get(taskId)!.timeout;
+    const task = this.taskById.get(taskId)!;
+    const timeout = task.timeout;
     const blocks = [];
     while (session.wanted > 0) {
-      const block = this.scheduler.acquireBlock(taskId);
+      const block = this.preChecks.next(task);
       if (block === null) break;
       const attempt = this.scheduler.attemptOf(block);
       // Blocks the worker waits for come first and start now; buffered ones start with their Start.
@@ -367,7 +374,21 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
 
   private giveBack(lease: Lease, status: BlockStatus.SUCCESS | BlockStatus.FAILED, error: string, traceback: string): void {
     this.leases.end(lease);
-    this.settle(lease, status, error, traceback);
+    const task = this.taskById.get(lease.block.taskId)!;
+    if (status !== BlockStatus.SUCCESS || task.postCheck === null) {
+      this.settle(lease, status, error, traceback);
+      return;
+    }
+    // The lease is over, so no stream can release the block again, and it stays processing in
+    // the scheduler, so nobody else gets it, until the post-check says whether it succeeded.
+    const verdict = postCheck(task, lease.block);
+    if (verdict instanceof Promise) void verdict.then((v) => this.settlePostChecked(lease, v));
+    else this.settlePostChecked(lease, verdict);
+  }
+
+  private settlePostChecked(lease: Lease, verdict: PostCheckVerdict): void {
+    if (verdict === null) this.settle(lease, BlockStatus.SUCCESS, '', '');
+    else this.settle(lease, BlockStatus.FAILED, verdict.error, verdict.traceback);
   }
 
   /** Hands an ended lease's block back to the scheduler and reports what became of it. */
@@ -437,7 +458,7 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
       // serve() drops a satisfied session from `waiting`; deleting the current entry is safe while iterating.
       for (const session of waiting) {
         this.serve(session);
-        if (state.readyCount === 0) break;
+        if (state.readyCount === 0 && this.preChecks.waiting(taskId) === 0) break;
       }
     }
     this.emit('change');
@@ -446,6 +467,20 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
       for (const session of this.sessions) if (session.taskId !== null) this.shutdown(session, this.overReason(session.taskId));
       this.emit('finished');
     }
+  }
+
+  /**
+   * afterChange from a place that may itself be inside serve() (blocks skipped
+   * by their pre-check) or outside any request (a check answered): once, on
+   * the next turn, rather than recursively.
+   */
+  private afterChangeSoon(): void {
+    if (this.changeScheduled) return;
+    this.changeScheduled = true;
+    setImmediate(() => {
+      this.changeScheduled = false;
+      this.afterChange();
+    });
   }
 
   private overReason(taskId: string): string {

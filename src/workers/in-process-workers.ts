@@ -1,5 +1,4 @@
 import { Client } from '../client/client.js';
-import { BlockStatus } from '../model/block.js';
 import type { Task } from '../model/task.js';
 
 export interface InProcessWorkerOptions {
@@ -26,12 +25,8 @@ export async function runInProcessWorkers(task: Task, options: InProcessWorkerOp
     );
     try {
       while (
-        await client.acquire(async (block) => {
-          await processFunction(block);
-          if (block.status !== BlockStatus.FAILED && task.postCheck !== null && !(await task.postCheck(block))) {
-            throw new Error(`the check function of task ${JSON.stringify(task.taskId)} rejected block ${block.blockId} after processing`);
-          }
-        })
+        // The post-check, if any, runs in the server on the release, as for every other worker.
+        await client.acquire((block) => processFunction(block))
       ) {
         // each iteration processed one block
       }
