@@ -17,19 +17,13 @@ export class ProcessingQueue {
     return this.front.length + this.readyRoots + this.queue.length - this.head;
   }
 
-  /** Puts a key just taken back at the head. */
+  /** Puts a key just taken back at the head (an acquisition undone, a block handed back unstarted). */
   unshift(key: number): void {
     this.front.push(key);
   }
 
   push(key: number): void {
     this.queue.push(key);
-  }
-
-  /** Puts a block handed back unstarted first in line again, where it was. */
-  pushFront(key: number): void {
-    if (this.head > 0) this.queue[--this.head] = key;
-    else this.queue.unshift(key);
   }
 
   next(): number | undefined {

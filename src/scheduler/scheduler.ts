@@ -213,7 +213,7 @@ export class Scheduler {
   private putBack(runtime: TaskRuntime, key: number, block: Block): void {
     runtime.processing.delete(block.blockId);
     runtime.queue.unshift(key);
-    runtime.state.retried();
+    runtime.state.handedBack();
     block.status = BlockStatus.CREATED;
   }
 
@@ -283,7 +283,7 @@ export class Scheduler {
       return;
     }
     runtime.state.handedBack();
-    runtime.queue.pushFront(key);
+    runtime.queue.unshift(key);
   }
 
   /**
