@@ -259,7 +259,8 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
     }
     const taskId = session.taskId!;
     if (this.state(taskId).isOver()) {
-      this.shutdown(session, this.overReason(taskId));
+      // Every Acquire gets an answer: one that crossed the Shutdown gets it again.
+      this.shutdown(session, this.overReason(taskId), true);
       return;
     }
     session.wanted = Math.min(MAX_ACQUIRE, session.wanted + count);
@@ -487,10 +488,10 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
     return this.state(taskId).abandoned ? `task ${JSON.stringify(taskId)} was abandoned` : `task ${JSON.stringify(taskId)} is done`;
   }
 
-  private shutdown(session: WorkSession, reason: string): void {
+  private shutdown(session: WorkSession, reason: string, again = false): void {
     session.wanted = 0;
     session.wantedAhead = 0;
-    if (session.shutdownSent) return;
+    if (session.shutdownSent && !again) return;
     session.shutdownSent = true;
     session.send(shutdownResponse(reason));
   }

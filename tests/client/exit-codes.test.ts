@@ -1,0 +1,70 @@
+/**
+ * The worker exit-code contract (proto/daisychain/v1/README.md, "Exit
+ * codes"), for a TypeScript worker process: 0 when it finds no server (the
+ * run is over: nothing to do), 0 after the server's Shutdown, non-zero when
+ * its stream fails in the middle of the run.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Roi, SchedulerService, Task, formatContext, startServer } from '../../src/index.js';
+
+const workerScript = fileURLToPath(new URL('../fixtures/record-worker.js', import.meta.url));
+
+function runWorker(port: number, env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'daisychain-exit-'));
+  const child = spawn(process.execPath, [workerScript], {
+    env: {
+      ...process.env,
+      RECORD_FILE: join(dir, 'records.txt'),
+      DAISY_CONTEXT: formatContext({ hostname: '127.0.0.1', port: String(port), task_id: 't', worker_id: 'w' }),
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stderr })));
+}
+
+/** A loopback port with nothing listening on it. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+const task = (blocks: number) =>
+  new Task({ taskId: 't', totalRoi: new Roi([0], [blocks]), readRoi: new Roi([0], [1]), writeRoi: new Roi([0], [1]), readWriteConflict: false });
+
+test('a worker that finds no server exits 0 and says why', async () => {
+  const { code, stderr } = await runWorker(await freePort());
+  assert.equal(code, 0);
+  assert.match(stderr, /no daisychain server/);
+});
+
+test('a worker exits 0 after the Shutdown of a finished task', async () => {
+  const service = new SchedulerService([task(3)]);
+  const server = await startServer(service);
+  const { code } = await runWorker(server.port);
+  assert.equal(code, 0);
+  assert.equal(service.state('t').completedCount, 3);
+  await server.close();
+});
+
+test('a worker whose stream fails in the middle of the run exits non-zero', async () => {
+  const service = new SchedulerService([task(100)]);
+  const server = await startServer(service);
+  const exited = runWorker(server.port, { BLOCK_DELAY_MS: '50' });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await server.close(); // the server goes away while the worker holds a block
+  const { code } = await exited;
+  assert.notEqual(code, 0);
+});
