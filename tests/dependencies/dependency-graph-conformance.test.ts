@@ -117,3 +117,19 @@ describe('dependency graph agrees with daisy 1.2.3', () => {
     });
   }
 });
+
+test('a task whose block ids would pass 2^53 is refused when it is scheduled, with a message', async () => {
+  const { Roi, Scheduler, Task, TaskValidationError } = await import('../../src/index.js');
+  const huge = new Task({
+    taskId: 'huge',
+    // 4 × 10^8 blocks, but the Cantor number of the far corner is about 2 × 10^16.
+    totalRoi: new Roi([0, 0], [200_000_000, 2]),
+    readRoi: new Roi([0, 0], [1, 1]),
+    writeRoi: new Roi([0, 0], [1, 1]),
+  });
+  assert.throws(() => new Scheduler([huge]), (error: unknown) => {
+    assert.ok(error instanceof TaskValidationError);
+    assert.match(error.message, /task "huge" has block ids beyond 2\^53/);
+    return true;
+  });
+});
