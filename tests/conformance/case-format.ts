@@ -12,7 +12,7 @@ export type StatusName = string;
 export type Step =
   | { kind: 'send'; stream: string; request: JsonObject }
   | { kind: 'sendRaw'; stream: string; bytes: Buffer }
-  | { kind: 'sendOversized'; stream: string; tracebackLength: number }
+  | { kind: 'sendBigRelease'; stream: string; tracebackLength: number }
   | { kind: 'expect'; stream: string; response: JsonObject; within: number | null }
   | { kind: 'expectEnd'; stream: string; code: StatusName | null; detailsContain: string | null; within: number | null }
   | { kind: 'expectNothingFor'; stream: string; ms: number }
@@ -42,7 +42,7 @@ export class CaseFormatError extends Error {
 const CASE_KEYS = new Set(['name', 'description', 'tasks', 'strict', 'steps', 'knownFailing']);
 /** The keys a step may carry besides its one action. */
 const STEP_OPTIONS = new Set(['stream', 'within', 'note']);
-const STREAM_ACTIONS = ['send', 'sendRaw', 'sendOversized', 'expect', 'expectEnd', 'expectNothingFor', 'halfClose', 'cancel'] as const;
+const STREAM_ACTIONS = ['send', 'sendRaw', 'sendBigRelease', 'expect', 'expectEnd', 'expectNothingFor', 'halfClose', 'cancel'] as const;
 const GLOBAL_ACTIONS = ['sleep', 'expectStates'] as const;
 
 function isObject(v: JsonValue | undefined): v is JsonObject {
@@ -77,8 +77,8 @@ function readStep(raw: JsonValue, at: string): Step {
     case 'sendRaw':
       if (typeof value !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) throw new CaseFormatError(`${at}.sendRaw must be base64`);
       return { kind: 'sendRaw', stream, bytes: Buffer.from(value, 'base64') };
-    case 'sendOversized':
-      return { kind: 'sendOversized', stream, tracebackLength: nonNegative(value, `${at}.sendOversized`) };
+    case 'sendBigRelease':
+      return { kind: 'sendBigRelease', stream, tracebackLength: nonNegative(value, `${at}.sendBigRelease`) };
     case 'expect':
       if (!isObject(value)) throw new CaseFormatError(`${at}.expect must be a WorkResponse in protobuf JSON`);
       return { kind: 'expect', stream, response: value, within };

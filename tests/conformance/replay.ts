@@ -31,8 +31,8 @@ function describe(event: StreamEvent): string {
   return event.kind === 'end' ? `the end of the stream (${event.code}: ${event.details})` : JSON.stringify(event.json);
 }
 
-/** An oversized message: a Release of block 0 whose traceback is `length` letters x. */
-function oversizedRelease(length: number): Buffer {
+/** A message as large as a case wants (to test the size limit): a Release of block 0, status FAILED, whose traceback is `length` letters x. */
+function bigRelease(length: number): Buffer {
   const request = create(WorkRequestSchema, {
     message: { case: 'release', value: create(ReleaseSchema, { blockId: 0n, status: BlockStatus.FAILED, traceback: 'x'.repeat(length) }) },
   });
@@ -88,8 +88,8 @@ class Replay {
       case 'sendRaw':
         this.stream(step.stream).write(step.bytes);
         return;
-      case 'sendOversized':
-        this.stream(step.stream).write(oversizedRelease(step.tracebackLength));
+      case 'sendBigRelease':
+        this.stream(step.stream).write(bigRelease(step.tracebackLength));
         return;
       case 'halfClose':
         this.stream(step.stream).halfClose();
