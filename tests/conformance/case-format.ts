@@ -44,6 +44,8 @@ const CASE_KEYS = new Set(['name', 'description', 'tasks', 'strict', 'steps', 'k
 const STEP_OPTIONS = new Set(['stream', 'within', 'note']);
 const STREAM_ACTIONS = ['send', 'sendRaw', 'sendBigRelease', 'expect', 'expectEnd', 'expectNothingFor', 'halfClose', 'cancel'] as const;
 const GLOBAL_ACTIONS = ['sleep', 'expectStates'] as const;
+/** The actions that wait for something, and so may set how long. */
+const WAITING_ACTIONS = new Set(['expect', 'expectEnd', 'expectStates']);
 
 function isObject(v: JsonValue | undefined): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -61,6 +63,7 @@ function readStep(raw: JsonValue, at: string): Step {
   const action = actions[0]!;
   const value = raw[action];
   const within = raw['within'] === undefined ? null : nonNegative(raw['within'], `${at}.within`);
+  if (within !== null && !WAITING_ACTIONS.has(action)) throw new CaseFormatError(`${at}: "within" applies to expect, expectEnd and expectStates only`);
   if ((GLOBAL_ACTIONS as readonly string[]).includes(action)) {
     if (raw['stream'] !== undefined) throw new CaseFormatError(`${at}: "${action}" concerns no stream`);
     if (action === 'sleep') return { kind: 'sleep', ms: nonNegative(value, `${at}.sleep`) };

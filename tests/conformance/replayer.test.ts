@@ -62,4 +62,5 @@ test('the case loader refuses steps it does not know', () => {
   assert.throws(() => cases({ steps: [{ stream: 'a', sned: {} }] }), CaseFormatError);
   assert.throws(() => cases({ steps: [{ stream: 'a', send: {}, expect: {} }] }), /exactly one action/);
   assert.throws(() => cases({ steps: [{ sleep: 10, stream: 'a' }] }), /concerns no stream/);
+  assert.throws(() => cases({ steps: [{ sleep: 10, within: 5 }] }), /"within" applies to/);
 });
