@@ -1,0 +1,42 @@
+/**
+ * The protocol conformance cases (tests/conformance/cases) replayed against
+ * the real server on loopback: one test per case, each with a server of its
+ * own running the case's tasks, so that no case sees another's state.
+ */
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { pipelineFromData } from '../../src/run/pipeline-file.js';
+import { SchedulerService } from '../../src/server/scheduler-service.js';
+import { startServer } from '../../src/server/server.js';
+import { loadCases, type ConformanceCase } from './case-format.js';
+import { replayCase } from './replay.js';
+
+/** The compiled test runs from dist/tests/conformance; the cases stay in the source tree. */
+const CASES_DIR = fileURLToPath(new URL('../../../tests/conformance/cases', import.meta.url));
+const KNOWN_FAILING_FILE = 'known-failing.json';
+/** Generous: the slowest case sleeps about 2 s, and the machine may be busy. */
+const CASE_TIMEOUT_MS = 30_000;
+
+async function runCase(testCase: ConformanceCase): Promise<void> {
+  const service = new SchedulerService(pipelineFromData({ tasks: testCase.tasks }, testCase.name));
+  const server = await startServer(service);
+  try {
+    await replayCase(testCase, server.address);
+  } finally {
+    await server.close();
+  }
+}
+
+const cases = loadCases(CASES_DIR);
+
+test('conformance cases: names are unique and known failures say why', () => {
+  assert.ok(cases.length > 0, `no cases in ${CASES_DIR}`);
+  for (const c of cases) {
+    assert.equal(c.file === KNOWN_FAILING_FILE, c.knownFailing !== null, `${c.file}: case "${c.name}": knownFailing belongs in ${KNOWN_FAILING_FILE}, and only there`);
+  }
+});
+
+for (const testCase of cases) {
+  test(`conformance: ${testCase.name}`, { timeout: CASE_TIMEOUT_MS, skip: testCase.knownFailing ?? false }, () => runCase(testCase));
+}
