@@ -46,6 +46,8 @@ export class Leases {
    */
   grant(session: WorkSession, block: Block, attempt: number, timeout: number | null, started: boolean): Lease {
     const lease: Lease = { block, session, attempt, timeout, started: false, timer: undefined };
+    // A block taken back from this stream may come back to it: it is held again, not "taken back".
+    this.reclaimed.get(session)?.delete(block.blockId);
     if (started) this.start(lease);
     this.byBlock.get(block.taskId)!.set(block.blockId, lease);
     let held = this.bySession.get(session);
