@@ -210,3 +210,34 @@ def test_a_block_carries_funlib_rois(serve) -> None:  # type: ignore[no-untyped-
     assert [s[1] for s in seen] == [(-2, 3, 1), (6, 3, 1)]
     assert all(s[2] == (8, 10, 10) for s in seen)
     assert seen[0][3] == (slice(-4, 8), slice(2, 14), slice(0, 12))
+
+
+def test_a_context_takes_values_of_any_type_as_daisy_does(serve) -> None:  # type: ignore[no-untyped-def]
+    server = serve([line_task("1", 1)])
+    context = daisychain.Context(hostname="127.0.0.1", port=server.port, task_id=1, worker_id=1)
+    assert context["port"] == str(server.port) and context["task_id"] == "1"
+    assert daisychain.Context.parse(context.to_env()) == context
+    client = daisychain.Client(context)
+    with client.acquire_block() as block:
+        assert block is not None and block.block_id == ("1", 0)
+    client.close()
+    assert server.wait()[0] == 0
+    with pytest.raises(ValueError):
+        daisychain.Context(logdir="a:b")
+
+
+def test_a_block_is_built_with_daisys_signature() -> None:
+    total = Roi((0, 0), (100, 100))
+    read = Roi((5, 15), (20, 20))
+    write = Roi((10, 20), (10, 10))
+    daisy1 = daisychain.Block(total, read, write, 7, "t")
+    daisy2 = daisychain.Block(total, read, write, "t", 7)
+    keywords = daisychain.Block(total_roi=total, read_roi=read, write_roi=write, block_id=7, task_id="t")
+    assert daisy1.block_id == daisy2.block_id == keywords.block_id == ("t", 7)
+    assert (keywords.id, keywords.task_id, keywords.read_roi, keywords.write_roi) == (7, "t", read, write)
+    assert keywords.total_roi == total
+    assert keywords.status == daisychain.BlockStatus.CREATED and keywords.attempt == 0
+    # Without an id, daisy's: the Cantor number of the write ROI's grid index.
+    assert daisychain.Block(total, read, write).block_id == (None, 7)
+    cube = Roi((35, 20, 13), (10, 10, 10))
+    assert daisychain.Block(Roi((-5, 0, 3), (100, 100, 100)), cube, cube, task_id="t").block_id == ("t", 109)
