@@ -17,7 +17,7 @@ import grpc
 
 from .block import Block, BlockStatus, block_from_wire
 from .context import Context
-from .limits import MAX_ACQUIRE, format_target
+from .limits import CLIENT_CHANNEL_OPTIONS, MAX_ACQUIRE, format_target
 from .v1 import scheduler_pb2, scheduler_pb2_grpc
 
 logger = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ class Client:
         self._failure: ClientError | None = None
         self._events: queue.Queue[object] = queue.Queue()
         self._requests: queue.Queue[scheduler_pb2.WorkRequest | None] = queue.Queue()
-        self._channel = grpc.insecure_channel(format_target(self.host, self.port))
+        self._channel = grpc.insecure_channel(format_target(self.host, self.port), options=CLIENT_CHANNEL_OPTIONS)
         stub = scheduler_pb2_grpc.SchedulerServiceStub(self._channel)
         self._send(
             scheduler_pb2.WorkRequest(
