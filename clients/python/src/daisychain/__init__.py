@@ -13,7 +13,7 @@ A daisy worker script works with its import changed::
 """
 
 from .block import Block, BlockStatus
-from .client import Client, ClientError
+from .client import Client, ClientError, Rejection, Welcome
 from .context import Context
 
-__all__ = ["Block", "BlockStatus", "Client", "ClientError", "Context"]
+__all__ = ["Block", "BlockStatus", "Client", "ClientError", "Context", "Rejection", "Welcome"]
