@@ -8,6 +8,7 @@ run real worker processes: Python ones (record_worker.py) and TypeScript ones
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import socket
@@ -71,6 +72,22 @@ class Server:
     def wait(self, timeout: float = 60) -> tuple[int, str]:
         _, stderr = self.process.communicate(timeout=timeout)
         return self.process.returncode, stderr
+
+
+@pytest.fixture(autouse=True)
+def no_swallowed_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fails a test whose in-process worker failed a block.
+
+    acquire_block() logs an exception raised in its ``with`` and does not
+    raise it (daisy's contract), so a failed assertion there would pass unseen.
+    """
+    yield
+    failed = [
+        r.getMessage()
+        for r in caplog.get_records("call")
+        if r.name == "daisychain.client" and r.levelno >= logging.ERROR
+    ]
+    assert failed == [], "an assertion inside a `with client.acquire_block()` failed (see the log)"
 
 
 @pytest.fixture
@@ -269,15 +286,28 @@ def test_a_worker_holds_only_the_block_it_runs(serve) -> None:  # type: ignore[n
 
 
 def test_buffered_blocks_run_no_timeout_until_the_worker_starts_them(serve, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    # 1.2 s a block under a 2 s timeout: the third block waits 2.4 s in the buffer.
-    server = serve([line_task("buffered", 3, timeout=2, maxRetries=3)])
+    # 1.8 s a block under a 3 s timeout: the third block waits 3.6 s in the buffer.
+    server = serve([line_task("buffered", 3, timeout=3, maxRetries=3)])
     record_file = tmp_path / "records.txt"
-    env = {"RECORD_FILE": str(record_file), "PREFETCH": "3", "BLOCK_DELAY_S": "1.2"}
+    env = {"RECORD_FILE": str(record_file), "PREFETCH": "3", "BLOCK_DELAY_S": "1.8"}
     worker = start_worker([sys.executable, str(PY_WORKER)], server, "buffered", "w", **env)
     assert worker.wait(timeout=60) == 0
     code, stderr = server.wait()
     assert code == 0, stderr
     assert sorted((r[1], r[3]) for r in records(record_file)) == [("0", "0"), ("1", "0"), ("2", "0")]
+
+
+def test_a_buffered_block_times_out_once_the_worker_takes_it(serve) -> None:  # type: ignore[no-untyped-def]
+    # Only a Start makes the server time the block: this proves it is sent.
+    server = serve([line_task("start", 3, timeout=0.5, maxRetries=1)])
+    client = daisychain.Client(daisychain.Context.parse(server.context("start", "w")), prefetch=3)
+    with client.acquire_block() as first:
+        assert first is not None
+    with client.acquire_block() as buffered:
+        assert buffered is not None and buffered.id != first.id
+        assert wait_for(lambda: client.is_revoked(buffered), timeout=10)
+    client.close()
+    server.process.kill()
 
 
 def test_blocks_buffered_at_close_go_back_without_spending_an_attempt(serve) -> None:  # type: ignore[no-untyped-def]
@@ -364,12 +394,12 @@ def test_a_revoked_block_is_not_released_and_comes_back(serve) -> None:  # type:
 
 
 def test_renewing_a_lease_keeps_a_long_block(serve) -> None:  # type: ignore[no-untyped-def]
-    server = serve([line_task("renew", 1, timeout=0.6, maxRetries=0)])
+    server = serve([line_task("renew", 1, timeout=1, maxRetries=0)])
     client = daisychain.Client(daisychain.Context.parse(server.context("renew", "long")))
     with client.acquire_block() as block:
         assert block is not None
-        for _ in range(8):  # 1.6 s in all, well past the timeout
-            time.sleep(0.2)
+        for _ in range(10):  # 2.5 s in all, well past the timeout
+            time.sleep(0.25)
             client.renew_lease(block)
         assert not client.is_revoked(block)
     with client.acquire_block() as last:
