@@ -393,6 +393,27 @@ def test_a_revoked_block_is_not_released_and_comes_back(serve) -> None:  # type:
     assert client.rejections == [], "the revoked block's release was not sent"
 
 
+def test_a_revoked_block_handed_out_again_to_the_same_worker_is_a_new_attempt(serve) -> None:  # type: ignore[no-untyped-def]
+    server = serve([line_task("again", 1, timeout=0.5, maxRetries=2)])
+    client = daisychain.Client(daisychain.Context.parse(server.context("again", "w")), prefetch=2)
+    seen: list[tuple[int, int, bool]] = []
+    with client.acquire_block() as old:
+        assert old is not None
+        assert wait_for(lambda: client.is_revoked(old), timeout=10)
+        # The server hands the block to this worker's buffer again, while the old attempt is still held.
+        with client.acquire_block() as new:
+            assert new is not None
+            seen.append((new.id, new.attempt, client.is_revoked(new)))
+        still_revoked = client.is_revoked(old)
+    with client.acquire_block() as last:
+        assert last is None
+    client.close()
+    code, stderr = server.wait()
+    assert code == 0, stderr
+    assert seen == [(old.id, 1, False)] and still_revoked
+    assert client.rejections == [], "only the new attempt was released"
+
+
 def test_renewing_a_lease_keeps_a_long_block(serve) -> None:  # type: ignore[no-untyped-def]
     server = serve([line_task("renew", 1, timeout=1, maxRetries=0)])
     client = daisychain.Client(daisychain.Context.parse(server.context("renew", "long")))

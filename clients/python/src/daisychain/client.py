@@ -125,9 +125,13 @@ class Client:
         # starts them at hand-out and hands them out first), and buffered ones.
         self._outstanding_now = 0
         self._outstanding_ahead = 0
-        # Written by the reader thread, read by the worker's: a set's add and
-        # membership test are atomic.
-        self._revoked: set[int] = set()
+        # By id, the block object the server handed out last (the reader
+        # thread's view), and those it took back. Objects, not ids: a revoked
+        # block may come back to this stream as a new attempt while the worker
+        # still holds the old one.
+        self._lock = threading.Lock()
+        self._handed_out: dict[int, Block] = {}
+        self._revoked: dict[int, Block] = {}
         self._shutdown_reason: str | None = None
         self._failure: ClientError | None = None
         self._closed = False
@@ -183,7 +187,7 @@ class Client:
 
     def is_revoked(self, block: Block) -> bool:
         """Whether the server took the block back (its timeout passed): the worker may stop working on it."""
-        return block.id in self._revoked
+        return self._revoked.get(block.id) is block
 
     def renew_lease(self, block: Block) -> None:
         """Tells the server the worker still runs ``block``: its timeout starts again from now."""
@@ -273,11 +277,14 @@ class Client:
         self._send(scheduler_pb2.WorkRequest(acquire=scheduler_pb2.Acquire(count=now + ahead, ahead=ahead)))
 
     def _take_revoked(self, block: Block) -> bool:
-        try:
-            self._revoked.remove(block.id)
-        except KeyError:
-            return False
-        return True
+        """Forgets a block the worker hands back; True if the server had taken it back."""
+        with self._lock:
+            if self._handed_out.get(block.id) is block:
+                del self._handed_out[block.id]
+            if self._revoked.get(block.id) is block:
+                del self._revoked[block.id]
+                return True
+        return False
 
     def _release(self, block: Block, *, failed: bool, error: str, trace: str) -> None:
         block.status = BlockStatus.FAILED if failed else BlockStatus.SUCCESS
@@ -339,7 +346,10 @@ class Client:
                 received = True
                 kind = response.WhichOneof("message")
                 if kind == "blocks":
-                    self._events.put([block_from_wire(message) for message in response.blocks.blocks])
+                    blocks = [block_from_wire(message) for message in response.blocks.blocks]
+                    with self._lock:
+                        self._handed_out.update((block.id, block) for block in blocks)
+                    self._events.put(blocks)
                 elif kind == "welcome":
                     self.welcome = _welcome_from_wire(response.welcome)
                     if self.welcome.protocol_version != PROTOCOL_VERSION:
@@ -349,7 +359,10 @@ class Client:
                             PROTOCOL_VERSION,
                         )
                 elif kind == "revoked":
-                    self._revoked.add(response.revoked.block_id)
+                    with self._lock:
+                        revoked = self._handed_out.pop(response.revoked.block_id, None)
+                        if revoked is not None:
+                            self._revoked[revoked.id] = revoked
                     logger.warning(
                         "the server took block %d back: %s", response.revoked.block_id, response.revoked.reason
                     )
