@@ -8,11 +8,13 @@ run real worker processes: Python ones (record_worker.py) and TypeScript ones
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -28,6 +30,7 @@ ROOT = HERE.parents[2]
 CLI = ROOT / "dist" / "src" / "cli" / "main.js"
 TS_WORKER = ROOT / "dist" / "tests" / "fixtures" / "record-worker.js"
 PY_WORKER = HERE / "record_worker.py"
+ONE_BLOCK_WORKER = HERE / "one_block_worker.py"
 
 
 def free_port() -> int:
@@ -71,6 +74,22 @@ class Server:
         return self.process.returncode, stderr
 
 
+@pytest.fixture(autouse=True)
+def no_swallowed_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fails a test whose in-process worker failed a block.
+
+    acquire_block() logs an exception raised in its ``with`` and does not
+    raise it (daisy's contract), so a failed assertion there would pass unseen.
+    """
+    yield
+    failed = [
+        r.getMessage()
+        for r in caplog.get_records("call")
+        if r.name == "daisychain.client" and r.levelno >= logging.ERROR
+    ]
+    assert failed == [], "an assertion inside a `with client.acquire_block()` failed (see the log)"
+
+
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[object]:
     started: list[subprocess.Popen[str]] = []
@@ -104,6 +123,26 @@ def start_worker(
 ) -> subprocess.Popen[bytes]:
     full_env = {**os.environ, "DAISY_CONTEXT": server.context(task_id, worker_id), **env}
     return subprocess.Popen(command, env=full_env)
+
+
+def wait_for(condition: object, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def run_pipeline(tmp_path: Path, tasks: list[dict[str, object]]) -> subprocess.CompletedProcess[str]:
+    pipeline = write_pipeline(tmp_path / "run.json", tasks)
+    return subprocess.run(
+        ["node", str(CLI), "run", str(pipeline), "--progress", "lines", "--log-dir", str(tmp_path / "logs")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_a_task_processed_entirely_by_python_workers(serve, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -210,3 +249,228 @@ def test_a_block_carries_funlib_rois(serve) -> None:  # type: ignore[no-untyped-
     assert [s[1] for s in seen] == [(-2, 3, 1), (6, 3, 1)]
     assert all(s[2] == (8, 10, 10) for s in seen)
     assert seen[0][3] == (slice(-4, 8), slice(2, 14), slice(0, 12))
+
+
+def test_a_worker_that_exits_without_close_completes_its_block(tmp_path: Path) -> None:
+    # daisy 1.x's Client has no close(): its worker scripts end without one.
+    record_file = tmp_path / "records.txt"
+    command = ["env", f"RECORD_FILE={record_file}", sys.executable, str(ONE_BLOCK_WORKER)]
+    result = run_pipeline(tmp_path, [line_task("once", 1, numWorkers=1, maxRetries=2, workerCommand=command)])
+    assert result.returncode == 0, result.stderr
+    assert [r[1] for r in records(record_file)] == ["0"], "the block ran once and its release arrived"
+
+
+def test_a_worker_holds_only_the_block_it_runs(serve) -> None:  # type: ignore[no-untyped-def]
+    server = serve([line_task("hold", 2)])
+    first = daisychain.Client(daisychain.Context.parse(server.context("hold", "first")))
+    second = daisychain.Client(daisychain.Context.parse(server.context("hold", "second")))
+    got: list[int | None] = []
+
+    def take_one() -> None:
+        with second.acquire_block() as block:
+            got.append(None if block is None else block.id)
+
+    with first.acquire_block() as block:
+        assert block is not None
+        taker = threading.Thread(target=take_one, daemon=True)
+        taker.start()
+        taker.join(timeout=10)
+        held = block.id
+    assert got and got[0] is not None and got[0] != held, "the other block was free while the first worker ran its own"
+    taker.join(timeout=10)
+    for client in (first, second):
+        with client.acquire_block() as block:
+            assert block is None
+        client.close()
+    assert server.wait()[0] == 0
+
+
+def test_buffered_blocks_run_no_timeout_until_the_worker_starts_them(serve, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # 1.8 s a block under a 3 s timeout: the third block waits 3.6 s in the buffer.
+    server = serve([line_task("buffered", 3, timeout=3, maxRetries=3)])
+    record_file = tmp_path / "records.txt"
+    env = {"RECORD_FILE": str(record_file), "PREFETCH": "3", "BLOCK_DELAY_S": "1.8"}
+    worker = start_worker([sys.executable, str(PY_WORKER)], server, "buffered", "w", **env)
+    assert worker.wait(timeout=60) == 0
+    code, stderr = server.wait()
+    assert code == 0, stderr
+    assert sorted((r[1], r[3]) for r in records(record_file)) == [("0", "0"), ("1", "0"), ("2", "0")]
+
+
+def test_a_buffered_block_times_out_once_the_worker_takes_it(serve) -> None:  # type: ignore[no-untyped-def]
+    # Only a Start makes the server time the block: this proves it is sent.
+    server = serve([line_task("start", 3, timeout=0.5, maxRetries=1)])
+    client = daisychain.Client(daisychain.Context.parse(server.context("start", "w")), prefetch=3)
+    with client.acquire_block() as first:
+        assert first is not None
+    with client.acquire_block() as buffered:
+        assert buffered is not None and buffered.id != first.id
+        assert wait_for(lambda: client.is_revoked(buffered), timeout=10)
+    client.close()
+    server.process.kill()
+
+
+def test_blocks_buffered_at_close_go_back_without_spending_an_attempt(serve) -> None:  # type: ignore[no-untyped-def]
+    server = serve([line_task("giveback", 3)])
+    first = daisychain.Client(daisychain.Context.parse(server.context("giveback", "first")), prefetch=3)
+    with first.acquire_block() as block:
+        assert block is not None
+        done = [(block.id, block.attempt)]
+    first.close()
+    second = daisychain.Client(daisychain.Context.parse(server.context("giveback", "second")))
+    while True:
+        with second.acquire_block() as block:
+            if block is None:
+                break
+            done.append((block.id, block.attempt))
+    second.close()
+    assert server.wait()[0] == 0
+    assert sorted(done) == [(0, 0), (1, 0), (2, 0)]
+
+
+def test_a_worker_that_finds_no_server_exits_0_having_done_nothing(tmp_path: Path) -> None:
+    record_file = tmp_path / "records.txt"
+    context = f"hostname=127.0.0.1:port={free_port()}:task_id=gone:worker_id=late"
+    result = subprocess.run(
+        [sys.executable, str(PY_WORKER)],
+        env={**os.environ, "DAISY_CONTEXT": context, "RECORD_FILE": str(record_file)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no daisychain server" in result.stderr
+    assert not record_file.exists()
+
+
+def test_a_stream_that_fails_mid_run_ends_the_worker_with_an_error(serve, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    server = serve([line_task("dies", 10)])
+    record_file = tmp_path / "records.txt"
+    full_env = {
+        **os.environ,
+        "DAISY_CONTEXT": server.context("dies", "w"),
+        "RECORD_FILE": str(record_file),
+        "BLOCK_DELAY_S": "0.5",
+    }
+    worker = subprocess.Popen([sys.executable, str(PY_WORKER)], env=full_env, stderr=subprocess.PIPE, text=True)
+    assert wait_for(lambda: len(records(record_file)) >= 1, timeout=30)
+    server.process.kill()
+    _, stderr = worker.communicate(timeout=30)
+    assert worker.returncode != 0
+    assert "ClientError" in stderr
+
+
+def test_the_welcome_says_the_task_timeout_and_limits(serve) -> None:  # type: ignore[no-untyped-def]
+    server = serve([line_task("welcome", 1, timeout=3)])
+    client = daisychain.Client(daisychain.Context.parse(server.context("welcome", "w7")))
+    with client.acquire_block() as block:
+        assert block is not None
+    welcome = client.welcome
+    assert isinstance(welcome, daisychain.Welcome)
+    assert (welcome.protocol_version, welcome.task_id, welcome.worker_id) == (1, "welcome", "w7")
+    assert welcome.protocol_revision >= 1
+    assert welcome.timeout_seconds == 3 and welcome.renew_interval_seconds == 1
+    assert (welcome.max_acquire, welcome.max_message_bytes) == (1024, 4 * 1024 * 1024)
+    client.close()
+    assert server.wait()[0] == 0
+
+
+def test_a_revoked_block_is_not_released_and_comes_back(serve) -> None:  # type: ignore[no-untyped-def]
+    server = serve([line_task("revoke", 1, timeout=0.5, maxRetries=1)])
+    client = daisychain.Client(daisychain.Context.parse(server.context("revoke", "slow")))
+    with client.acquire_block() as block:
+        assert block is not None and block.attempt == 0
+        assert wait_for(lambda: client.is_revoked(block), timeout=10)
+    with client.acquire_block() as again:
+        assert again is not None and (again.id, again.attempt) == (block.id, 1)
+    assert not client.is_revoked(again)
+    with client.acquire_block() as last:
+        assert last is None
+    client.close()
+    code, stderr = server.wait()
+    assert code == 0, stderr
+    assert client.rejections == [], "the revoked block's release was not sent"
+
+
+def test_a_revoked_block_handed_out_again_to_the_same_worker_is_a_new_attempt(serve) -> None:  # type: ignore[no-untyped-def]
+    server = serve([line_task("again", 1, timeout=0.5, maxRetries=2)])
+    client = daisychain.Client(daisychain.Context.parse(server.context("again", "w")), prefetch=2)
+    seen: list[tuple[int, int, bool]] = []
+    with client.acquire_block() as old:
+        assert old is not None
+        assert wait_for(lambda: client.is_revoked(old), timeout=10)
+        # The server hands the block to this worker's buffer again, while the old attempt is still held.
+        with client.acquire_block() as new:
+            assert new is not None
+            seen.append((new.id, new.attempt, client.is_revoked(new)))
+        still_revoked = client.is_revoked(old)
+    with client.acquire_block() as last:
+        assert last is None
+    client.close()
+    code, stderr = server.wait()
+    assert code == 0, stderr
+    assert seen == [(old.id, 1, False)] and still_revoked
+    assert client.rejections == [], "only the new attempt was released"
+
+
+def test_renewing_a_lease_keeps_a_long_block(serve) -> None:  # type: ignore[no-untyped-def]
+    server = serve([line_task("renew", 1, timeout=1, maxRetries=0)])
+    client = daisychain.Client(daisychain.Context.parse(server.context("renew", "long")))
+    with client.acquire_block() as block:
+        assert block is not None
+        for _ in range(10):  # 2.5 s in all, well past the timeout
+            time.sleep(0.25)
+            client.renew_lease(block)
+        assert not client.is_revoked(block)
+    with client.acquire_block() as last:
+        assert last is None
+    client.close()
+    code, stderr = server.wait()
+    assert code == 0, stderr
+    assert client.rejections == []
+
+
+def test_rejections_say_which_block_they_are_about(serve) -> None:  # type: ignore[no-untyped-def]
+    server = serve([line_task("reject", 1)])
+    client = daisychain.Client(daisychain.Context.parse(server.context("reject", "w")))
+    client._send(daisychain.client.scheduler_pb2.WorkRequest())  # an empty request: about no block
+    with client.acquire_block() as block:
+        assert block is not None and block.id == 0
+    assert wait_for(lambda: len(client.rejections) == 1)
+    client.release_block(block)  # a second release of block 0
+    assert wait_for(lambda: len(client.rejections) == 2)
+    assert [r.block_id for r in client.rejections] == [None, 0]
+    assert [r.code for r in client.rejections] == [3, 9]
+    client.close()
+
+
+def test_a_context_takes_values_of_any_type_as_daisy_does(serve) -> None:  # type: ignore[no-untyped-def]
+    server = serve([line_task("1", 1)])
+    context = daisychain.Context(hostname="127.0.0.1", port=server.port, task_id=1, worker_id=1)
+    assert context["port"] == str(server.port) and context["task_id"] == "1"
+    assert daisychain.Context.parse(context.to_env()) == context
+    client = daisychain.Client(context)
+    with client.acquire_block() as block:
+        assert block is not None and block.block_id == ("1", 0)
+    client.close()
+    assert server.wait()[0] == 0
+    with pytest.raises(ValueError):
+        daisychain.Context(logdir="a:b")
+
+
+def test_a_block_is_built_with_daisys_signature() -> None:
+    total = Roi((0, 0), (100, 100))
+    read = Roi((5, 15), (20, 20))
+    write = Roi((10, 20), (10, 10))
+    daisy1 = daisychain.Block(total, read, write, 7, "t")
+    daisy2 = daisychain.Block(total, read, write, "t", 7)
+    keywords = daisychain.Block(total_roi=total, read_roi=read, write_roi=write, block_id=7, task_id="t")
+    assert daisy1.block_id == daisy2.block_id == keywords.block_id == ("t", 7)
+    assert (keywords.id, keywords.task_id, keywords.read_roi, keywords.write_roi) == (7, "t", read, write)
+    assert keywords.total_roi == total
+    assert keywords.status == daisychain.BlockStatus.CREATED and keywords.attempt == 0
+    # Without an id, daisy's: the Cantor number of the write ROI's grid index.
+    assert daisychain.Block(total, read, write).block_id == (None, 7)
+    cube = Roi((35, 20, 13), (10, 10, 10))
+    assert daisychain.Block(Roi((-5, 0, 3), (100, 100, 100)), cube, cube, task_id="t").block_id == ("t", 109)

@@ -10,10 +10,17 @@ A daisy worker script works with its import changed::
             if block is None:
                 break
             ...                      # read block.read_roi, write block.write_roi
+
+Each release is sent as its ``with`` ends, and a client not closed is closed
+at interpreter exit, so a script that ends without ``client.close()`` (daisy
+1.x has none) loses nothing. ``Client(prefetch=K)`` keeps K - 1 blocks
+buffered ahead of the one running; ``client.welcome`` holds the task's timeout,
+and ``client.renew_lease(block)`` / ``client.is_revoked(block)`` serve long
+blocks under it.
 """
 
 from .block import Block, BlockStatus
-from .client import Client, ClientError
+from .client import Client, ClientError, Rejection, Welcome
 from .context import Context
 
-__all__ = ["Block", "BlockStatus", "Client", "ClientError", "Context"]
+__all__ = ["Block", "BlockStatus", "Client", "ClientError", "Context", "Rejection", "Welcome"]

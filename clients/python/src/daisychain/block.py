@@ -21,24 +21,35 @@ class BlockStatus(Enum):
 class Block:
     """One unit of work: exclusive write access to ``write_roi``, read access to ``read_roi``.
 
+    Constructed as daisy's ``Block(total_roi, read_roi, write_roi, block_id=None,
+    task_id=None)``. daisy 2.0 swapped the two optional positions (``task_id``
+    fourth), so a string in either is taken as the task id and an integer as the
+    block id. Without ``block_id`` the id is computed from the write ROI's place
+    in ``total_roi``, as daisy does.
+
     ``block_id`` is ``(task_id, id)`` as in daisy; ``id`` is daisy's Cantor number.
     """
 
     def __init__(
         self,
-        task_id: str,
-        block_id: int,
+        total_roi: Roi | geometry_pb2.Roi,
         read_roi: Roi,
         write_roi: Roi,
-        total_roi: Roi | geometry_pb2.Roi,
+        block_id: int | str | None = None,
+        task_id: str | int | None = None,
+        *,
         attempt: int = 0,
     ):
+        if isinstance(block_id, str) and not isinstance(task_id, str):
+            block_id, task_id = task_id, block_id
         self.task_id = task_id
-        self.block_id = (task_id, block_id)
         self.read_roi = read_roi
         self.write_roi = write_roi
         # Converted on first use: few workers look at it, every block carries it.
         self._total_roi = total_roi
+        if block_id is None:
+            block_id = _grid_id(self.total_roi, write_roi)
+        self.block_id = (task_id, int(block_id))
         self.attempt = attempt
         self.status = BlockStatus.CREATED
 
@@ -52,8 +63,43 @@ class Block:
     def id(self) -> int:
         return self.block_id[1]
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Block) and self.block_id == other.block_id
+
+    def __hash__(self) -> int:
+        return hash(self.block_id)
+
     def __repr__(self) -> str:
         return f"{self.task_id}/{self.id} with read ROI {self.read_roi} and write ROI {self.write_roi}"
+
+
+def _grid_id(total_roi: Roi, write_roi: Roi) -> int:
+    index = (write_roi.offset - total_roi.offset) / write_roi.shape
+    return cantor_number([int(i) for i in index])
+
+
+def cantor_number(index: list[int]) -> int:
+    """daisy's block id of a grid index: the generalised Cantor number.
+
+    Computed in floating point with a truncation after each pyramid volume, as
+    funlib.math does, so that ids agree with daisy's and the server's.
+    """
+
+    def pyramid_volume(dims: int, edge: float) -> float:
+        if edge == 0:
+            return 0
+        volume = 1.0
+        for d in range(dims):
+            volume *= edge + d
+            volume /= d + 1
+        return float(int(volume))
+
+    def raw(dims: int) -> float:
+        if dims == 1:
+            return index[0]
+        return pyramid_volume(dims, float(sum(index[:dims]))) + raw(dims - 1)
+
+    return int(raw(len(index)))
 
 
 def coordinate_from_wire(message: geometry_pb2.Coordinate) -> Coordinate:
@@ -69,12 +115,12 @@ def roi_from_wire(message: geometry_pb2.Roi) -> Roi:
 
 def block_from_wire(message: scheduler_pb2.Block) -> Block:
     block = Block(
-        message.task_id,
-        message.block_id,
+        message.total_roi,
         roi_from_wire(message.read_roi),
         roi_from_wire(message.write_roi),
-        message.total_roi,
-        message.attempt,
+        block_id=message.block_id,
+        task_id=message.task_id,
+        attempt=message.attempt,
     )
     block.status = BlockStatus.PROCESSING
     return block

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import queue
 import socket
 import threading
 import traceback
+import weakref
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,10 +19,13 @@ import grpc
 
 from .block import Block, BlockStatus, block_from_wire
 from .context import Context
-from .limits import MAX_ACQUIRE, format_target
+from .limits import CLIENT_CHANNEL_OPTIONS, MAX_ACQUIRE, format_target
 from .v1 import scheduler_pb2, scheduler_pb2_grpc
 
 logger = logging.getLogger(__name__)
+
+#: The protocol this client speaks (daisychain.v1).
+PROTOCOL_VERSION = 1
 
 
 class ClientError(RuntimeError):
@@ -29,14 +34,47 @@ class ClientError(RuntimeError):
 
 @dataclass(frozen=True)
 class Rejection:
-    """A request the server refused (it changed nothing)."""
+    """A request the server refused (it changed nothing); ``block_id`` is None when it is about no block."""
 
     code: int
     message: str
-    block_id: int
+    block_id: int | None
+
+
+@dataclass(frozen=True)
+class Welcome:
+    """The server's answer to Hello."""
+
+    protocol_version: int
+    protocol_revision: int
+    server_version: str
+    task_id: str
+    worker_id: str
+    #: The task's timeout in seconds (None: blocks never time out).
+    timeout_seconds: float | None
+    #: How often to call ``renew_lease`` on a long block, None without a timeout.
+    renew_interval_seconds: float | None
+    max_acquire: int
+    max_message_bytes: int
 
 
 _SHUTDOWN = object()
+# Ends the request stream: the server reads it as a half-close.
+_CLOSE = None
+
+# Clients not closed yet, closed at interpreter exit: daisy 1.x has no close(),
+# so daisy's worker scripts end without one, and the releases they queued must
+# still reach the server.
+_open_clients: weakref.WeakSet[Client] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_clients() -> None:
+    for client in list(_open_clients):
+        try:
+            client.close()
+        except Exception:  # at exit there is no one left to raise to
+            logger.exception("closing the daisychain client at exit failed")
 
 
 class Client:
@@ -46,10 +84,24 @@ class Client:
     worker's task, or ``None`` when the task has no more blocks. Leaving the
     ``with`` releases the block as SUCCESS unless the code set it to FAILED;
     an exception marks it FAILED, sends its traceback to the server, and is
-    logged (not raised), as daisy does.
+    logged (not raised), as daisy does. Releases are sent as the ``with``
+    ends; ``close()`` is optional (it runs at interpreter exit otherwise).
 
-    ``prefetch`` keeps up to that many blocks requested ahead, which hides the
-    round trip when blocks are cheap.
+    ``prefetch`` is how many blocks the worker holds at most, counting the one
+    it runs. The default 1 holds only that one, as daisy's workers do; more
+    keeps ``prefetch - 1`` blocks requested ahead, which hides the round trip
+    when blocks are cheap. A block waiting in that buffer runs no timeout and
+    costs no attempt when it goes back (at ``close()`` or when the stream ends).
+
+    If the task has a timeout and the server takes a block back,
+    ``is_revoked(block)`` turns true and leaving the ``with`` sends nothing (the
+    server counted the attempt as failed). ``renew_lease(block)`` restarts a
+    block's timeout, for long blocks; ``welcome.renew_interval_seconds`` says
+    how often.
+
+    A worker that finds no server at start gets ``None`` at once (the run it was
+    meant for is over, as in daisy 2.0); a stream that fails later raises
+    ``ClientError``.
     """
 
     def __init__(self, context: Context | None = None, prefetch: int = 1):
@@ -65,18 +117,29 @@ class Client:
         self.worker_id = self.context.get("worker_id", str(os.getpid()))
         self.prefetch = prefetch
         self.rejections: list[Rejection] = []
-        self._ready: deque[Block] = deque()
-        # Releases are sent together when the worker next asks for blocks or
-        # waits, so that cheap blocks cost one message per batch.
-        self._unsent: list[scheduler_pb2.Release] = []
-        self._outstanding = 0
+        self.welcome: Welcome | None = None
+        # Received and not handed to the worker, with whether the server surely
+        # started it at hand-out (otherwise the worker sends Start on taking it).
+        self._ready: deque[tuple[Block, bool]] = deque()
+        # Asked for and not received: blocks the worker waits for (the server
+        # starts them at hand-out and hands them out first), and buffered ones.
+        self._outstanding_now = 0
+        self._outstanding_ahead = 0
+        # By id, the block object the server handed out last (the reader
+        # thread's view), and those it took back. Objects, not ids: a revoked
+        # block may come back to this stream as a new attempt while the worker
+        # still holds the old one.
+        self._lock = threading.Lock()
+        self._handed_out: dict[int, Block] = {}
+        self._revoked: dict[int, Block] = {}
         self._shutdown_reason: str | None = None
         self._failure: ClientError | None = None
+        self._closed = False
         self._events: queue.Queue[object] = queue.Queue()
-        self._requests: queue.Queue[scheduler_pb2.WorkRequest | None] = queue.Queue()
-        self._channel = grpc.insecure_channel(format_target(self.host, self.port))
+        self._outbox: queue.Queue[object] = queue.Queue()
+        self._channel = grpc.insecure_channel(format_target(self.host, self.port), options=CLIENT_CHANNEL_OPTIONS)
         stub = scheduler_pb2_grpc.SchedulerServiceStub(self._channel)
-        self._send(
+        self._outbox.put(
             scheduler_pb2.WorkRequest(
                 hello=scheduler_pb2.Hello(
                     task_id=self.task_id,
@@ -87,9 +150,10 @@ class Client:
                 )
             )
         )
-        self._responses = stub.Work(iter(self._requests.get, None))
+        self._responses = stub.Work(self._requests())
         self._reader = threading.Thread(target=self._read, name="daisychain-client", daemon=True)
         self._reader.start()
+        _open_clients.add(self)
 
     @property
     def shutdown_message(self) -> str | None:
@@ -117,69 +181,162 @@ class Client:
     def skip_block(self, block: Block) -> None:
         """Hands a block back as already done (the worker's own check found its output)."""
         block.status = BlockStatus.SUCCESS
+        if self._take_revoked(block):
+            return
         self._send(scheduler_pb2.WorkRequest(skip=scheduler_pb2.Skip(block_id=block.id)))
 
+    def is_revoked(self, block: Block) -> bool:
+        """Whether the server took the block back (its timeout passed): the worker may stop working on it."""
+        return self._revoked.get(block.id) is block
+
+    def renew_lease(self, block: Block) -> None:
+        """Tells the server the worker still runs ``block``: its timeout starts again from now."""
+        self._send(scheduler_pb2.WorkRequest(renew=scheduler_pb2.Renew(block_ids=[block.id])))
+
     def close(self) -> None:
-        """Ends the work stream; blocks still held return to the server as failed attempts."""
+        """Ends the work stream. Buffered blocks go back unspent; a block still being run returns as a failed attempt."""
+        if self._closed:
+            return
+        self._closed = True
+        _open_clients.discard(self)
         if self._failure is None:
-            self._flush()
-        self._requests.put(None)
+            self._drain_events()
+            unstarted = [block.id for block, _ in self._ready]
+            self._ready.clear()
+            if unstarted:
+                self._outbox.put(scheduler_pb2.WorkRequest(give_back=scheduler_pb2.GiveBack(block_ids=unstarted)))
+        self._outbox.put(_CLOSE)
+        # The server ends its side once it has read the half-close, so the
+        # releases before it were processed; a server that never answers must
+        # not keep the worker from exiting.
         self._reader.join(timeout=5)
         self._channel.close()
 
     def _next_block(self) -> Block | None:
+        if self._closed:
+            raise ClientError("the client is closed")
+        self._drain_events()
         while True:
             if self._ready:
-                block = self._ready.popleft()
-                self._top_up()
+                block, started = self._ready.popleft()
+                if not started:
+                    # The server starts the block's timeout when it reads this,
+                    # which the request stream sends before the block's release.
+                    self._outbox.put(block.id)
+                self._top_up(waiting=False)
                 return block
             if self._shutdown_reason is not None:
+                self._outstanding_now = self._outstanding_ahead = 0
                 return None
             if self._failure is not None:
                 raise self._failure
-            self._top_up()
-            self._flush()
-            event = self._events.get()
-            if isinstance(event, Block):
-                self._ready.append(event)
+            self._top_up(waiting=True)
+            self._take(self._events.get())
 
-    def _top_up(self) -> None:
-        if self._shutdown_reason is not None or self._failure is not None:
+    def _drain_events(self) -> None:
+        while True:
+            try:
+                event = self._events.get_nowait()
+            except queue.Empty:
+                return
+            self._take(event)
+
+    def _take(self, event: object) -> None:
+        if not isinstance(event, list):
             return
-        have = len(self._ready) + self._outstanding
-        if have > self.prefetch // 2 or (have > 0 and self.prefetch == 1):
+        for block in event:
+            if self._outstanding_now > 0:
+                self._outstanding_now -= 1
+                # The server hands out the blocks a worker waits for first. But a
+                # buffered block may have been on its way before the request for
+                # this one arrived: then a Start makes sure (it is a no-op on a
+                # started block).
+                started = self._outstanding_ahead == 0
+            else:
+                self._outstanding_ahead = max(0, self._outstanding_ahead - 1)
+                started = False
+            self._ready.append((block, started))
+
+    def _top_up(self, *, waiting: bool) -> None:
+        """Keeps blocks requested as the TypeScript client does.
+
+        One the worker waits for (``waiting``), and ``prefetch - 1`` for its
+        buffer, asked again only when half of those are used up, so that
+        requests and their answers carry several blocks each.
+        """
+        if self._shutdown_reason is not None or self._failure is not None or self._closed:
             return
-        missing = self.prefetch - have
-        if missing > 0:
-            self._outstanding += missing
-            self._send(scheduler_pb2.WorkRequest(acquire=scheduler_pb2.Acquire(count=missing)))
+        buffer = self.prefetch - 1
+        buffered = len(self._ready) + self._outstanding_ahead
+        now = 1 if waiting and self._outstanding_now == 0 else 0
+        ahead = 0 if buffered > buffer // 2 and now == 0 else max(0, buffer - buffered)
+        if now + ahead == 0:
+            return
+        self._outstanding_now += now
+        self._outstanding_ahead += ahead
+        self._send(scheduler_pb2.WorkRequest(acquire=scheduler_pb2.Acquire(count=now + ahead, ahead=ahead)))
+
+    def _take_revoked(self, block: Block) -> bool:
+        """Forgets a block the worker hands back; True if the server had taken it back."""
+        with self._lock:
+            if self._handed_out.get(block.id) is block:
+                del self._handed_out[block.id]
+            if self._revoked.get(block.id) is block:
+                del self._revoked[block.id]
+                return True
+        return False
 
     def _release(self, block: Block, *, failed: bool, error: str, trace: str) -> None:
         block.status = BlockStatus.FAILED if failed else BlockStatus.SUCCESS
-        status = scheduler_pb2.BLOCK_STATUS_FAILED if failed else scheduler_pb2.BLOCK_STATUS_SUCCESS
-        release = scheduler_pb2.Release(
-            block_id=block.id, status=status, error=error if failed else "", traceback=trace
-        )
         if self._failure is not None:
             raise self._failure
-        self._unsent.append(release)
-        if len(self._unsent) >= max(1, self.prefetch // 2):
-            self._flush()
-
-    def _flush(self) -> None:
-        if not self._unsent:
+        # The server already counted a revoked block as a failed attempt and
+        # would refuse its release.
+        if self._take_revoked(block):
             return
-        releases, self._unsent = self._unsent, []
-        if len(releases) == 1:
-            self._requests.put(scheduler_pb2.WorkRequest(release=releases[0]))
-        else:
-            self._requests.put(scheduler_pb2.WorkRequest(releases=scheduler_pb2.Releases(releases=releases)))
+        status = scheduler_pb2.BLOCK_STATUS_FAILED if failed else scheduler_pb2.BLOCK_STATUS_SUCCESS
+        self._outbox.put(
+            scheduler_pb2.Release(block_id=block.id, status=status, error=error if failed else "", traceback=trace)
+        )
 
     def _send(self, request: scheduler_pb2.WorkRequest) -> None:
         if self._failure is not None:
             raise self._failure
-        self._flush()  # keep the order in which the worker said things
-        self._requests.put(request)
+        if self._closed:
+            raise ClientError("the client is closed")
+        self._outbox.put(request)
+
+    def _requests(self) -> Iterator[scheduler_pb2.WorkRequest]:
+        """The request stream, read by gRPC's sending thread.
+
+        Starts (block ids) and releases queued while the previous message was
+        being sent go out together, one Start then one Releases, which keeps
+        every Start before its block's release; anything else is sent as it
+        is, in order.
+        """
+        while True:
+            item: object = self._outbox.get()
+            starts: list[int] = []
+            releases: list[scheduler_pb2.Release] = []
+            while isinstance(item, (int, scheduler_pb2.Release)):
+                if isinstance(item, int):
+                    starts.append(item)
+                else:
+                    releases.append(item)
+                try:
+                    item = self._outbox.get_nowait()
+                except queue.Empty:
+                    item = _SHUTDOWN  # nothing further queued
+            if starts:
+                yield scheduler_pb2.WorkRequest(start=scheduler_pb2.Start(block_ids=starts))
+            if len(releases) == 1:
+                yield scheduler_pb2.WorkRequest(release=releases[0])
+            elif releases:
+                yield scheduler_pb2.WorkRequest(releases=scheduler_pb2.Releases(releases=releases))
+            if item is _CLOSE:
+                return
+            if isinstance(item, scheduler_pb2.WorkRequest):
+                yield item
 
     def _read(self) -> None:
         """Runs in a thread: turns responses into events for the worker's thread."""
@@ -189,15 +346,33 @@ class Client:
                 received = True
                 kind = response.WhichOneof("message")
                 if kind == "blocks":
-                    for message in response.blocks.blocks:
-                        self._outstanding = max(0, self._outstanding - 1)
-                        self._events.put(block_from_wire(message))
+                    blocks = [block_from_wire(message) for message in response.blocks.blocks]
+                    with self._lock:
+                        self._handed_out.update((block.id, block) for block in blocks)
+                    self._events.put(blocks)
+                elif kind == "welcome":
+                    self.welcome = _welcome_from_wire(response.welcome)
+                    if self.welcome.protocol_version != PROTOCOL_VERSION:
+                        logger.warning(
+                            "the server speaks protocol version %d, this client %d",
+                            self.welcome.protocol_version,
+                            PROTOCOL_VERSION,
+                        )
+                elif kind == "revoked":
+                    with self._lock:
+                        revoked = self._handed_out.pop(response.revoked.block_id, None)
+                        if revoked is not None:
+                            self._revoked[revoked.id] = revoked
+                    logger.warning(
+                        "the server took block %d back: %s", response.revoked.block_id, response.revoked.reason
+                    )
                 elif kind == "shutdown":
                     self._shutdown_reason = response.shutdown.reason
                     self._events.put(_SHUTDOWN)
                 elif kind == "rejected":
                     rejected = response.rejected
-                    self.rejections.append(Rejection(rejected.code, rejected.message, rejected.block_id))
+                    about = rejected.about_block if rejected.HasField("about_block") else None
+                    self.rejections.append(Rejection(rejected.code, rejected.message, about))
                     logger.warning("the server refused a request: %s", rejected.message)
         except grpc.RpcError as error:
             if self._shutdown_reason is None:
@@ -216,3 +391,17 @@ class Client:
             if self._failure is None and self._shutdown_reason is None:
                 self._failure = ClientError("the server ended the work stream")
             self._events.put(_SHUTDOWN)
+
+
+def _welcome_from_wire(message: scheduler_pb2.Welcome) -> Welcome:
+    return Welcome(
+        protocol_version=message.protocol_version,
+        protocol_revision=message.protocol_revision,
+        server_version=message.server_version,
+        task_id=message.task_id,
+        worker_id=message.worker_id,
+        timeout_seconds=message.timeout_seconds or None,
+        renew_interval_seconds=message.renew_interval_seconds or None,
+        max_acquire=message.max_acquire,
+        max_message_bytes=message.max_message_bytes,
+    )
