@@ -296,7 +296,8 @@ export class Client {
           else this.outstandingAhead = Math.max(0, this.outstandingAhead - 1);
           const waiter = this.waiters.shift();
           if (waiter !== undefined) {
-            if (!startedAtHandOut) this.markStarted(block);
+            // With a buffer, a buffered block in flight may answer the wait: when unsure, Start (a no-op for a started block).
+            if (!startedAtHandOut || this.prefetch > 1) this.markStarted(block);
             waiter.resolve(block);
           } else this.ready.push(block);
         }
