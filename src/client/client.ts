@@ -192,20 +192,17 @@ export class Client {
     }
   }
 
-  /** Sends the queued starts, then the queued releases: every released block was started in this or an earlier flush. */
+  /** Sends the queued starts and releases; the server reads the starts first, so every released block was started before. */
   private flushPending(): void {
     this.flushScheduled = false;
     if (this.failure !== null || this.call.writableEnded) return;
-    if (this.unsentStarts.length > 0) {
-      const starts = this.unsentStarts;
-      this.unsentStarts = [];
-      this.call.write(startRequest(starts));
-    }
-    if (this.unsent.length > 0) {
-      const releases = this.unsent;
-      this.unsent = [];
-      this.call.write(releasesRequest(releases));
-    }
+    const starts = this.unsentStarts;
+    const releases = this.unsent;
+    this.unsentStarts = [];
+    this.unsent = [];
+    // One message for the batch: the starts ride along with the releases (Releases.started).
+    if (releases.length > 0) this.call.write(releasesRequest(releases, starts));
+    else if (starts.length > 0) this.call.write(startRequest(starts));
   }
 
   /** Hands a block back as already done (the worker's own check found its output). */

@@ -212,6 +212,7 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
         this.onAcquire(session, request.count, request.ahead);
         break;
       case 'releases':
+        for (const id of request.started) this.onStart(session, id);
         for (const release of request.releases) this.onRelease(session, release);
         break;
       case 'skip':

@@ -310,9 +310,9 @@ class Client:
         """The request stream, read by gRPC's sending thread.
 
         Starts (block ids) and releases queued while the previous message was
-        being sent go out together, one Start then one Releases, which keeps
-        every Start before its block's release; anything else is sent as it
-        is, in order.
+        being sent go out together in one Releases (its ``started`` are read
+        first, which keeps every Start before its block's release); anything
+        else is sent as it is, in order.
         """
         while True:
             item: object = self._outbox.get()
@@ -327,12 +327,13 @@ class Client:
                     item = self._outbox.get_nowait()
                 except queue.Empty:
                     item = _SHUTDOWN  # nothing further queued
-            if starts:
-                yield scheduler_pb2.WorkRequest(start=scheduler_pb2.Start(block_ids=starts))
-            if len(releases) == 1:
-                yield scheduler_pb2.WorkRequest(release=releases[0])
+            if releases and (starts or len(releases) > 1):
+                # The starts ride along: the server reads Releases.started before the releases.
+                yield scheduler_pb2.WorkRequest(releases=scheduler_pb2.Releases(releases=releases, started=starts))
             elif releases:
-                yield scheduler_pb2.WorkRequest(releases=scheduler_pb2.Releases(releases=releases))
+                yield scheduler_pb2.WorkRequest(release=releases[0])
+            elif starts:
+                yield scheduler_pb2.WorkRequest(start=scheduler_pb2.Start(block_ids=starts))
             if item is _CLOSE:
                 return
             if isinstance(item, scheduler_pb2.WorkRequest):

@@ -130,10 +130,12 @@ class Skip(_message.Message):
     def __init__(self, block_id: _Optional[int] = ...) -> None: ...
 
 class Releases(_message.Message):
-    __slots__ = ("releases",)
+    __slots__ = ("releases", "started")
     RELEASES_FIELD_NUMBER: _ClassVar[int]
+    STARTED_FIELD_NUMBER: _ClassVar[int]
     releases: _containers.RepeatedCompositeFieldContainer[Release]
-    def __init__(self, releases: _Optional[_Iterable[_Union[Release, _Mapping]]] = ...) -> None: ...
+    started: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, releases: _Optional[_Iterable[_Union[Release, _Mapping]]] = ..., started: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class Start(_message.Message):
     __slots__ = ("block_ids",)
