@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Roi, SchedulerService, Task, formatContext, startServer } from '../../src/index.js';
+import { SchedulerService, formatContext, startServer } from '../../src/index.js';
+import { lineTask } from '../support/line-task.js';
 
 const workerScript = fileURLToPath(new URL('../fixtures/record-worker.js', import.meta.url));
 
@@ -41,8 +42,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-const task = (blocks: number) =>
-  new Task({ taskId: 't', totalRoi: new Roi([0], [blocks]), readRoi: new Roi([0], [1]), writeRoi: new Roi([0], [1]), readWriteConflict: false });
+const task = (blocks: number) => lineTask('t', blocks);
 
 test('a worker that finds no server exits 0 and says why', async () => {
   const { code, stderr } = await runWorker(await freePort());

@@ -5,17 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Client, Roi, SchedulerService, Task, startServer } from '../../src/index.js';
+import { Client, SchedulerService, startServer } from '../../src/index.js';
+import { lineTask } from '../support/line-task.js';
 
-const line = (blocks: number, timeout: number | null = null) =>
-  new Task({
-    taskId: 't',
-    totalRoi: new Roi([0], [blocks]),
-    readRoi: new Roi([0], [1]),
-    writeRoi: new Roi([0], [1]),
-    readWriteConflict: false,
-    timeout,
-  });
+const line = (blocks: number, timeout: number | null = null) => lineTask('t', blocks, { timeout });
 
 const context = (port: number, workerId: string) => ({ hostname: '127.0.0.1', port: String(port), task_id: 't', worker_id: workerId });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -5,17 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type CheckFunction, Roi, Scheduler, SchedulerError, Task } from '../../src/index.js';
+import { type CheckFunction, Scheduler, SchedulerError } from '../../src/index.js';
+import { lineTask } from '../support/line-task.js';
 
-const line = (taskId: string, blocks: number, checkFunction: CheckFunction | null) =>
-  new Task({
-    taskId,
-    totalRoi: new Roi([0], [blocks]),
-    readRoi: new Roi([0], [1]),
-    writeRoi: new Roi([0], [1]),
-    readWriteConflict: false,
-    checkFunction,
-  });
+const line = (taskId: string, blocks: number, checkFunction: CheckFunction | null) => lineTask(taskId, blocks, { checkFunction });
 
 test('inline: a pre-check that returns a Promise is refused with a SchedulerError naming where async checks run, and changes no count', async () => {
   let calls = 0;

@@ -1,16 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BlockStatus, Roi, Scheduler, Task } from '../../src/index.js';
+import { BlockStatus, Scheduler } from '../../src/index.js';
+import { lineTask } from '../support/line-task.js';
 
-const line = (taskId: string, blocks: number, options: Partial<ConstructorParameters<typeof Task>[0]> = {}) =>
-  new Task({
-    taskId,
-    totalRoi: new Roi([0], [blocks]),
-    readRoi: new Roi([0], [1]),
-    writeRoi: new Roi([0], [1]),
-    readWriteConflict: false,
-    ...options,
-  });
+const line = lineTask;
 
 test('releaseBlock says whether a block succeeded, will be retried, or failed for good; attemptOf counts its failures', () => {
   const scheduler = new Scheduler([line('t', 1, { maxRetries: 1 })]);

@@ -9,13 +9,10 @@ import { test } from 'node:test';
 import { create } from '@bufbuild/protobuf';
 import { status } from '@grpc/grpc-js';
 import { AcquireSchema, BlockStatus as WireBlockStatus, HelloSchema, ReleaseSchema } from '../../src/gen/daisychain/v1/scheduler_pb.js';
-import { type Block, type CheckFunction, Client, Roi, SchedulerService, Task, type TaskOptions, startServer } from '../../src/index.js';
+import { type Block, type CheckFunction, Client, SchedulerService, startServer } from '../../src/index.js';
+import { lineTask } from '../support/line-task.js';
 import { RawStream } from '../support/raw-stream.js';
 
-function lineTask(taskId: string, blocks: number, extra: Partial<TaskOptions> = {}): Task {
-  const write = new Roi([0], [10]);
-  return new Task({ taskId, totalRoi: new Roi([0], [10 * blocks]), readRoi: write, writeRoi: write, readWriteConflict: false, ...extra });
-}
 
 /** A promise with its resolve, to hold a check until the test lets it answer. */
 function gate<T>(): { promise: Promise<T>; open: (value: T) => void } {

@@ -8,6 +8,7 @@ import { create } from '@bufbuild/protobuf';
 import { status } from '@grpc/grpc-js';
 import { BlockStatus as WireBlockStatus, HelloSchema, ReleaseSchema, AcquireSchema, SkipSchema } from '../../src/gen/daisychain/v1/scheduler_pb.js';
 import { Client, MAX_MESSAGE_BYTES, Roi, SchedulerService, Task, startServer, type RunningServer } from '../../src/index.js';
+import { lineTask } from '../support/line-task.js';
 import { RawStream } from '../support/raw-stream.js';
 
 const hello = (taskId: string, workerId = 'w') => ({ case: 'hello' as const, value: create(HelloSchema, { taskId, workerId, language: 'test', host: 'localhost', pid: process.pid }) });
@@ -17,10 +18,6 @@ const release = (blockId: bigint, ok = true) => ({
   value: create(ReleaseSchema, { blockId, status: ok ? WireBlockStatus.SUCCESS : WireBlockStatus.FAILED, error: ok ? '' : 'boom' }),
 });
 
-function lineTask(taskId: string, blocks: number, extra: Partial<ConstructorParameters<typeof Task>[0]> = {}): Task {
-  const write = new Roi([0], [10]);
-  return new Task({ taskId, totalRoi: new Roi([0], [10 * blocks]), readRoi: write, writeRoi: write, readWriteConflict: false, ...extra });
-}
 
 function snapshot(service: SchedulerService): string {
   return JSON.stringify([...service.states()].map(([id, s]) => [id, s.toJSON()]));
