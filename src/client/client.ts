@@ -193,15 +193,15 @@ export class Client {
   }
 
   /** Sends the queued starts and releases; the server reads the starts first, so every released block was started before. */
-  private flushPending(): void {
+  private flushPending(then: { count: number; ahead: number } | null = null): void {
     this.flushScheduled = false;
     if (this.failure !== null || this.call.writableEnded) return;
     const starts = this.unsentStarts;
     const releases = this.unsent;
     this.unsentStarts = [];
     this.unsent = [];
-    // One message for the batch: the starts ride along with the releases (Releases.started).
-    if (releases.length > 0) this.call.write(releasesRequest(releases, starts));
+    // One message for the batch: the starts ride along with the releases (Releases.started), and so may a request for more.
+    if (releases.length > 0) this.call.write(releasesRequest(releases, starts, then));
     else if (starts.length > 0) this.call.write(startRequest(starts));
   }
 
@@ -270,6 +270,12 @@ export class Client {
     if (now + ahead === 0) return;
     this.outstandingNow += now;
     this.outstandingAhead += ahead;
+    if (this.failure !== null) throw this.failure;
+    if (this.unsent.length > 0 && !this.call.writableEnded) {
+      // Release and ask for the next block in one message (Releases.acquire).
+      this.flushPending({ count: now + ahead, ahead });
+      return;
+    }
     this.send(acquireRequest(now + ahead, ahead));
   }
 

@@ -214,6 +214,7 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
       case 'releases':
         for (const id of request.started) this.onStart(session, id);
         for (const release of request.releases) this.onRelease(session, release);
+        if (request.then !== null && !session.closed) this.onAcquire(session, request.then.count, request.then.ahead);
         break;
       case 'skip':
         this.onSkip(session, request.blockId);

@@ -34,7 +34,7 @@ import { MAX_ACQUIRE, MAX_MESSAGE_BYTES } from './limits.js';
 
 export type { BlockMessage, Release, WorkRequest, WorkResponse };
 
-/** daisychain.v1; `PROTOCOL_REVISION` counts the additions old clients may ignore (Welcome, Acquire.ahead, Start and Releases.started, Renew, GiveBack, Revoked, Rejected.about_block). */
+/** daisychain.v1; `PROTOCOL_REVISION` counts the additions old clients may ignore (Welcome, Acquire.ahead, Start and Releases.started, Releases.acquire, Renew, GiveBack, Revoked, Rejected.about_block). */
 export const PROTOCOL_VERSION = 1;
 export const PROTOCOL_REVISION = 1;
 
@@ -92,7 +92,7 @@ export type WorkRequestBody =
   /** `ahead` of the `count` blocks are for the worker's buffer: unstarted until Start. */
   | { kind: 'acquire'; count: number; ahead: number }
   /** `single` when sent as one Release rather than a Releases list; `started` come first (Releases.started). */
-  | { kind: 'releases'; releases: ReleaseReport[]; started: WireBlockId[]; single: boolean }
+  | { kind: 'releases'; releases: ReleaseReport[]; started: WireBlockId[]; single: boolean; then: { count: number; ahead: number } | null }
   | { kind: 'skip'; blockId: WireBlockId }
   | { kind: 'start'; blockIds: WireBlockId[] }
   | { kind: 'renew'; blockIds: WireBlockId[] }
@@ -157,11 +157,25 @@ export function releaseMessage(blockId: number, status: BlockStatus.SUCCESS | Bl
   return create(ReleaseSchema, { blockId: BigInt(blockId), status: statusToWire(status), error, traceback });
 }
 
-/** The releases as one message: a single Release, or Releases for several, or with `started` blocks (started first). */
-export function releasesRequest(releases: Release[], started: readonly number[] = []): WorkRequest {
-  return releases.length === 1 && started.length === 0
-    ? request({ case: 'release', value: releases[0]! })
-    : request({ case: 'releases', value: create(ReleasesSchema, { releases, started: started.map(BigInt) }) });
+/**
+ * The releases as one message: a single Release, or Releases for several,
+ * or with `started` blocks (started first) and a request for more blocks
+ * (`then`, read after the releases).
+ */
+export function releasesRequest(
+  releases: Release[],
+  started: readonly number[] = [],
+  then: { count: number; ahead: number } | null = null,
+): WorkRequest {
+  if (releases.length === 1 && started.length === 0 && then === null) return request({ case: 'release', value: releases[0]! });
+  return request({
+    case: 'releases',
+    value: create(ReleasesSchema, {
+      releases,
+      started: started.map(BigInt),
+      acquire: then === null ? undefined : create(AcquireSchema, then),
+    }),
+  });
 }
 
 function readRelease(release: Release): ReleaseReport {
@@ -185,9 +199,15 @@ export function readWorkRequest(message: WorkRequest): WorkRequestBody {
     case 'acquire':
       return { kind: 'acquire', count: body.value.count, ahead: body.value.ahead };
     case 'release':
-      return { kind: 'releases', releases: [readRelease(body.value)], started: [], single: true };
+      return { kind: 'releases', releases: [readRelease(body.value)], started: [], single: true, then: null };
     case 'releases':
-      return { kind: 'releases', releases: body.value.releases.map(readRelease), started: body.value.started.map(readBlockId), single: false };
+      return {
+        kind: 'releases',
+        releases: body.value.releases.map(readRelease),
+        started: body.value.started.map(readBlockId),
+        single: false,
+        then: body.value.acquire === undefined ? null : { count: body.value.acquire.count, ahead: body.value.acquire.ahead },
+      };
     case 'skip':
       return { kind: 'skip', blockId: readBlockId(body.value.blockId) };
     case 'start':

@@ -327,9 +327,15 @@ class Client:
                     item = self._outbox.get_nowait()
                 except queue.Empty:
                     item = _SHUTDOWN  # nothing further queued
-            if releases and (starts or len(releases) > 1):
+            then = None
+            if releases and isinstance(item, scheduler_pb2.WorkRequest) and item.WhichOneof("message") == "acquire":
+                # Release and ask for the next block in one message (Releases.acquire).
+                then, item = item.acquire, _SHUTDOWN  # merged: nothing left to send
+            if releases and (starts or then is not None or len(releases) > 1):
                 # The starts ride along: the server reads Releases.started before the releases.
-                yield scheduler_pb2.WorkRequest(releases=scheduler_pb2.Releases(releases=releases, started=starts))
+                yield scheduler_pb2.WorkRequest(
+                    releases=scheduler_pb2.Releases(releases=releases, started=starts, acquire=then)
+                )
             elif releases:
                 yield scheduler_pb2.WorkRequest(release=releases[0])
             elif starts:

@@ -130,12 +130,14 @@ class Skip(_message.Message):
     def __init__(self, block_id: _Optional[int] = ...) -> None: ...
 
 class Releases(_message.Message):
-    __slots__ = ("releases", "started")
+    __slots__ = ("releases", "started", "acquire")
     RELEASES_FIELD_NUMBER: _ClassVar[int]
     STARTED_FIELD_NUMBER: _ClassVar[int]
+    ACQUIRE_FIELD_NUMBER: _ClassVar[int]
     releases: _containers.RepeatedCompositeFieldContainer[Release]
     started: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, releases: _Optional[_Iterable[_Union[Release, _Mapping]]] = ..., started: _Optional[_Iterable[int]] = ...) -> None: ...
+    acquire: Acquire
+    def __init__(self, releases: _Optional[_Iterable[_Union[Release, _Mapping]]] = ..., started: _Optional[_Iterable[int]] = ..., acquire: _Optional[_Union[Acquire, _Mapping]] = ...) -> None: ...
 
 class Start(_message.Message):
     __slots__ = ("block_ids",)
