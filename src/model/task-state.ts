@@ -109,6 +109,28 @@ export class TaskState {
     this.gaveUp = true;
   }
 
+  /**
+   * The task is given up on, all at once: every ready block fails for good
+   * and every pending block is orphaned (nothing will make it ready any
+   * more). Blocks being processed keep running. Arithmetic, so that
+   * abandoning a task of 10^12 blocks costs no more than a small one.
+   */
+  abandonRest(): void {
+    this.gaveUp = true;
+    this.orphanRest();
+    this.failed += this.ready;
+    this.ready = 0;
+  }
+
+  /**
+   * Every pending block is orphaned at once: the task lies downstream of an
+   * abandoned one, so no pending block can become ready. Ready and
+   * processing blocks still run.
+   */
+  orphanRest(): void {
+    this.orphaned += this.pendingCount;
+  }
+
   // -- questions ------------------------------------------------------------
 
   /** daisy's definition: every block succeeded, failed or was orphaned. */

@@ -10,7 +10,7 @@ export class ProcessingQueue {
 
   constructor(
     private readyRoots: number,
-    private readonly roots: Iterator<number> | null,
+    private roots: Iterator<number> | null,
   ) {}
 
   get size(): number {
@@ -42,5 +42,29 @@ export class ProcessingQueue {
       this.head = 0;
     }
     return key;
+  }
+
+  /**
+   * Empties the queue at once (its task was abandoned) and drops the root
+   * generator. Returns the keys it held, plus at most `rootLimit` of the
+   * roots not yet generated, so that the caller can name them; the other
+   * roots are only counted in `unlisted`, since there may be 10^12 of them.
+   */
+  clear(rootLimit: number): { listed: number[]; unlisted: number } {
+    const listed = [...this.front].reverse(); // front goes out last-in first
+    const named = Math.min(rootLimit, this.readyRoots);
+    for (let i = 0; i < named; i++) {
+      const root = this.roots!.next();
+      if (root.done === true) throw new Error('root generator ended early: the root count is wrong');
+      listed.push(root.value);
+    }
+    const unlisted = this.readyRoots - named;
+    for (let i = this.head; i < this.queue.length; i++) listed.push(this.queue[i]!);
+    this.front.length = 0;
+    this.readyRoots = 0;
+    this.roots = null;
+    this.queue = [];
+    this.head = 0;
+    return { listed, unlisted };
   }
 }

@@ -11,8 +11,38 @@ import type { DependencyGraph } from '../dependencies/dependency-graph.js';
 export class ReadySurface {
   readonly surface = new Set<number>();
   readonly boundary = new Set<number>();
+  /**
+   * Tasks cut off by an abandoned task (the abandoned one included): all
+   * their pending blocks are already counted as orphaned, so their blocks are
+   * never made ready, never walked as orphans, and count as settled. The
+   * downstream tasks of a cut task are cut too, so the cut is closed below.
+   */
+  private readonly cut: boolean[] = [];
+  private anyCut = false;
 
   constructor(private readonly graph: DependencyGraph) {}
+
+  /**
+   * Cuts off tasks (indices), and drops what the surface and boundary held
+   * for them or held only because of them; costs what is held, not the
+   * tasks' block counts.
+   */
+  cutTasks(taskIndices: readonly number[]): void {
+    for (const index of taskIndices) this.cut[index] = true;
+    this.anyCut = true;
+    for (const key of this.surface) if (this.isCut(key)) this.surface.delete(key);
+    for (const key of this.boundary) if (this.isCut(key)) this.boundary.delete(key);
+    // Upstream blocks that waited only for cut blocks are settled now.
+    this.pruneSurface([...this.surface]);
+  }
+
+  isCut(key: number): boolean {
+    return this.anyCut && this.cut[this.graph.taskIndexOfKey(key)] === true;
+  }
+
+  isTaskCut(taskIndex: number): boolean {
+    return this.cut[taskIndex] === true;
+  }
 
   /**
    * Records a success; returns the blocks that became ready, ordered by block
@@ -28,6 +58,7 @@ export class ReadySurface {
     if (this.boundary.size > 0) downstream = this.sortByBlockId(downstream);
     const ready: number[] = [];
     for (const down of downstream) {
+      if (this.isCut(down)) continue;
       if (!this.addToBoundary(down) && this.allInSurface(graph.upstreamKeys(down))) ready.push(down);
     }
     this.pruneSurface(upstream);
@@ -44,6 +75,7 @@ export class ReadySurface {
     const pending = new Set(graph.downstreamKeys(node));
     for (const down of pending) {
       pending.delete(down);
+      if (this.isCut(down)) continue;
       if (this.addToBoundary(down)) {
         orphans.add(down);
         for (const next of graph.downstreamKeys(down)) if (!orphans.has(next)) pending.add(next);
@@ -61,7 +93,7 @@ export class ReadySurface {
       const downs = graph.downstreamKeys(up);
       let settled = true;
       for (const down of downs) {
-        if (this.surface.has(down) === this.boundary.has(down)) {
+        if (this.surface.has(down) === this.boundary.has(down) && !this.isCut(down)) {
           settled = false;
           break;
         }

@@ -43,8 +43,18 @@ interface TaskRuntime {
   readonly processing: Map<number, number>;
   /** Failed attempts of blocks that will be retried. */
   readonly retries: Map<number, number>;
+  /**
+   * Ids of the blocks that failed for good. A block that ran is always
+   * listed; of those failed by abandonment without running, only the first
+   * `LISTED_ABANDONED` roots not yet generated are, the others are counted
+   * in `unlistedFailed`.
+   */
   readonly failedBlockIds: number[];
+  unlistedFailed: number;
 }
+
+/** How many never-generated roots of an abandoned task are named in `failedBlockIds`. */
+const LISTED_ABANDONED = 1024;
 
 /**
  * Hands out ready blocks of a set of tasks and takes back their results:
@@ -82,6 +92,7 @@ export class Scheduler {
       processing: new Map(),
       retries: new Map(),
       failedBlockIds: [],
+      unlistedFailed: 0,
     }));
     const rootIndices = graph.rootTaskIndices();
     for (const index of rootIndices) {
@@ -133,9 +144,18 @@ export class Scheduler {
     return ready;
   }
 
-  /** Ids of the blocks of a task that failed permanently, in order of failure. */
+  /**
+   * Ids of the blocks of a task that failed permanently, in order of failure.
+   * Bounded: an abandoned task's roots never generated are named up to a
+   * limit, the rest are in `unlistedFailedCount`.
+   */
   failedBlockIds(taskId: string): readonly number[] {
     return this.runtime(taskId).failedBlockIds;
+  }
+
+  /** Blocks failed for good (by abandonment) that `failedBlockIds` does not name: failedCount - failedBlockIds.length. */
+  unlistedFailedCount(taskId: string): number {
+    return this.runtime(taskId).unlistedFailed;
   }
 
   /**
@@ -245,12 +265,10 @@ export class Scheduler {
     if (block.status === BlockStatus.SUCCESS) {
       runtime.retries.delete(key);
       runtime.state.succeeded(skipped);
+      // A cut block's downstream blocks are all cut: counted orphaned already.
+      if (this.readySurface.isCut(key)) return 'succeeded';
       for (const ready of this.readySurface.markSuccess(key)) {
         const target = this.runtimes[this.dependencyGraph.taskIndexOfKey(ready)]!;
-        if (target.state.abandoned) {
-          this.failPermanently(target, this.dependencyGraph.block(ready), ready, 'pending');
-          continue;
-        }
         target.queue.push(ready);
         target.state.becameReady();
       }
@@ -287,16 +305,43 @@ export class Scheduler {
   }
 
   /**
-   * Gives up on a task (its workers cannot run): every block of it that is
-   * ready, or becomes ready or is retried later, fails permanently, which
-   * orphans everything downstream. Blocks being processed finish normally.
+   * Gives up on a task (its workers cannot run). Every ready block of it
+   * fails for good, and every pending block of it and of the tasks
+   * downstream of it is orphaned, all at once: the cost is what the
+   * scheduler holds, not the tasks' block counts. Blocks being processed
+   * finish normally (a success counts; a failure is final); ready blocks of
+   * downstream tasks still run, but nothing new becomes ready there.
+   * Abandoning twice changes nothing.
    */
   abandonTask(taskId: string): void {
     const runtime = this.runtime(taskId);
-    runtime.state.abandon();
-    for (let key = runtime.queue.next(); key !== undefined; key = runtime.queue.next()) {
-      this.failPermanently(runtime, this.dependencyGraph.block(key), key, 'ready');
+    if (runtime.state.abandoned) return;
+    const cut = this.downstreamClosure(runtime.index).filter((i) => !this.readySurface.isTaskCut(i));
+    const { listed, unlisted } = runtime.queue.clear(Math.max(0, LISTED_ABANDONED - runtime.failedBlockIds.length));
+    // Pending counts first, while the task's ready blocks still count as ready.
+    for (const index of cut) if (index !== runtime.index) this.runtimes[index]!.state.orphanRest();
+    runtime.state.abandonRest();
+    this.readySurface.cutTasks(cut);
+    runtime.unlistedFailed += unlisted;
+    for (const key of listed) {
+      const block = this.dependencyGraph.block(key);
+      block.status = BlockStatus.FAILED;
+      runtime.retries.delete(key);
+      runtime.failedBlockIds.push(block.blockId);
+      this.onPermanentFailure?.(block, []);
     }
+  }
+
+  /** The task and every task downstream of it, by index. */
+  private downstreamClosure(index: number): number[] {
+    const closure = new Set([index]);
+    for (const current of closure) {
+      const id = this.runtimes[current]!.task.taskId;
+      for (const other of this.runtimes) {
+        if (other.task.upstreamTasks.some((up) => up.taskId === id)) closure.add(other.index);
+      }
+    }
+    return [...closure];
   }
 
   isAbandoned(taskId: string): boolean {
@@ -313,8 +358,9 @@ export class Scheduler {
     return key;
   }
 
-  private failPermanently(runtime: TaskRuntime, block: Block, key: number, from: 'processing' | 'ready' | 'pending'): void {
-    const orphans = this.readySurface.markFailure(key);
+  private failPermanently(runtime: TaskRuntime, block: Block, key: number, from: 'processing' | 'ready'): void {
+    // A cut block's downstream blocks are all cut, counted orphaned already.
+    const orphans = this.readySurface.isCut(key) ? [] : this.readySurface.markFailure(key);
     runtime.state.failedForGood(from);
     runtime.failedBlockIds.push(block.blockId);
     for (const orphan of orphans) this.runtimes[this.dependencyGraph.taskIndexOfKey(orphan)]!.state.orphanedOne();
