@@ -54,3 +54,26 @@ test('a task of no blocks is done and succeeded entirely', () => {
   assert.equal(s.isDone(), true);
   assert.equal(s.succeededEntirely(), true);
 });
+
+test('abandonRest fails every ready block and orphans every pending one at once; processing ones stay', () => {
+  const s = new TaskState(1e12);
+  s.becameReady(1e6);
+  s.handedOut();
+  s.handedOut();
+  s.abandonRest();
+  assert.equal(s.abandoned, true);
+  assert.deepEqual(counts(s), { ready: 0, processing: 2, pending: 0, completed: 0, skipped: 0, failed: 1e6 - 2, orphaned: 1e12 - 1e6 });
+  assert.deepEqual([s.isOver(), s.isDone()], [true, false]);
+  s.succeeded(false);
+  s.failedForGood('processing');
+  assert.equal(s.isDone(), true);
+});
+
+test('orphanRest orphans every pending block; ready and processing ones still run', () => {
+  const s = new TaskState(1e12);
+  s.becameReady(3);
+  s.handedOut();
+  s.orphanRest();
+  assert.deepEqual(counts(s), { ready: 2, processing: 1, pending: 0, completed: 0, skipped: 0, failed: 0, orphaned: 1e12 - 3 });
+  assert.deepEqual([s.abandoned, s.isOver()], [false, false]);
+});

@@ -181,6 +181,29 @@ test('workers that keep crashing make the task abandoned, not respawned forever'
   assert.ok(starts >= 5 && starts <= 6, `${starts} worker starts`);
 });
 
+test('abandoning a task of 10^12 blocks (and the 10^12 below it) ends the run at once', { timeout: 30_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'daisychain-crash-huge-'));
+  const write = new Roi([0], [10]);
+  const options = { totalRoi: new Roi([0], [1e13]), readRoi: write, writeRoi: write, readWriteConflict: false };
+  const up = new Task({
+    taskId: 'up',
+    ...options,
+    numWorkers: 1,
+    maxWorkerRestarts: 0,
+    workerCommand: ['env', 'EXIT_AT_START=1', `RECORD_FILE=${join(dir, 'r')}`, process.execPath, workerScript],
+  });
+  const down = new Task({ taskId: 'down', ...options, upstreamTasks: [up], numWorkers: 1, workerCommand: [process.execPath, workerScript] });
+  let summary: RunSummary | undefined;
+  const heap = process.memoryUsage().heapUsed;
+  const ok = await runBlockwise([up, down], { logDir: join(dir, 'logs'), progress: 'none', onSummary: (s) => (summary = s) });
+  assert.equal(ok, false);
+  assert.ok(process.memoryUsage().heapUsed - heap < 100 * 2 ** 20, 'the heap stays small');
+  const [su, sd] = summary!.tasks;
+  assert.deepEqual([su!['abandoned'], su!['failed'], su!['completed'], su!['pending']], [true, 1e12, 0, 0]);
+  assert.deepEqual([sd!['orphaned'], sd!['pending']], [1e12, 0]);
+  assert.ok(summary!.failedBlocks.length <= 1100, `${summary!.failedBlocks.length} failed blocks listed`);
+});
+
 test('initCallbackFn runs once per task with the context; an abort stops the workers and returns false', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'daisychain-abort-'));
   const contexts: Readonly<Record<string, string>>[] = [];
