@@ -3,7 +3,8 @@
  * The `daisychain` command: `daisychain run PIPELINE`, `daisychain serve
  * PIPELINE`, `daisychain --help` (src/cli/README.md). Exit status 0 when every
  * block succeeded, 1 when blocks failed or the run was interrupted, 2 for
- * wrong usage or input, reported in one line without a stack trace.
+ * wrong usage or input, reported in one line without a stack trace; a
+ * second SIGINT or SIGTERM exits at once with 130 or 143 (serve-until-done.ts).
  */
 import { readFileSync } from 'node:fs';
 import { ContextError } from '../client/context.js';

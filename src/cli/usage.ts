@@ -4,8 +4,9 @@ import type { CommandName } from './arguments.js';
 
 const EXIT_STATUS = `exit status:
   0  every block succeeded
-  1  some blocks failed, or the run was interrupted (Ctrl-C)
-  2  wrong usage or input: unknown command or option, bad value, bad pipeline file`;
+  1  some blocks failed, or the run was interrupted (Ctrl-C or SIGTERM)
+  2  wrong usage or input: unknown command or option, bad value, bad pipeline file
+  130, 143  a second Ctrl-C (SIGINT) or SIGTERM: exited at once, no summary`;
 
 const PIPELINE_FILE = `pipeline file (JSON, or YAML when it ends in .yaml/.yml):
   tasks:

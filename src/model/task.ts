@@ -32,7 +32,12 @@ export interface TaskOptions {
    * `processFunction` by runBlockwise.
    */
   workerCommand?: readonly string[] | null;
-  /** Worker processes that crash (or are restarted) beyond this many make runBlockwise abandon the task. */
+  /**
+   * Worker processes that crash (or are restarted) more than this many times
+   * in a row, with no block succeeding in between, make runBlockwise abandon
+   * the task (default 10). A success resets the count, so sporadic crashes of
+   * workers that make progress never abandon a long run.
+   */
   maxWorkerRestarts?: number;
 }
 

@@ -21,7 +21,13 @@ export interface RunBlockwiseOptions {
   out?: { write(text: string): unknown; isTTY?: boolean };
   /** Blocks each in-process worker keeps requested ahead (default 1). */
   prefetch?: number;
-  /** Stop cleanly on Ctrl-C: workers are terminated, the summary printed, false returned (default true). */
+  /**
+   * Stop cleanly on SIGINT (Ctrl-C) or SIGTERM: workers are terminated, the
+   * summary printed, false returned; a second signal exits the process at
+   * once with 130 (SIGINT) or 143 (SIGTERM) (default true).
+   */
+  handleSignals?: boolean;
+  /** @deprecated The former name of `handleSignals`, used when that is not given. */
   handleSigint?: boolean;
   /** Aborting it stops the run as Ctrl-C does. */
   signal?: AbortSignal;
@@ -52,7 +58,7 @@ export async function runBlockwise(tasks: readonly Task[], options: RunBlockwise
     advertiseHost: options.advertiseHost,
     progress: progressMode,
     out,
-    handleSigint: options.handleSigint,
+    handleSignals: options.handleSignals ?? options.handleSigint,
     signal: options.signal,
     startWorkers: async (endpoint, onWorkerEvent) => {
       await runInitCallbacks(service.tasks, endpoint, logDir);

@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import type { SchedulerService } from '../server/scheduler-service.js';
 import { startServer } from '../server/server.js';
 import type { WorkerEvent } from '../workers/worker-process-pool.js';
@@ -23,6 +24,8 @@ export interface StartedWorkers {
   stop(): Promise<void>;
   /** Every task finished: lets them exit on their own. */
   drain(): Promise<void>;
+  /** SIGKILLs them without waiting: the process exits right after (a second signal). */
+  kill?(): void;
 }
 
 export interface ServeUntilDoneOptions {
@@ -35,7 +38,12 @@ export interface ServeUntilDoneOptions {
   progress?: ProgressMode;
   /** Where progress and the summary go (default stderr). */
   out?: { write(text: string): unknown; isTTY?: boolean };
-  /** Stop cleanly on Ctrl-C (default true). */
+  /**
+   * Stop cleanly on SIGINT (Ctrl-C) or SIGTERM; a second one exits the
+   * process at once with 128 + the signal number (default true).
+   */
+  handleSignals?: boolean;
+  /** @deprecated The former name of `handleSignals`, used when that is not given. */
   handleSigint?: boolean;
   /** Aborting it stops the run as Ctrl-C does. */
   signal?: AbortSignal;
@@ -51,12 +59,13 @@ export class ListenError extends Error {
 }
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::']);
+const HANDLED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 
 /**
  * The serve loop of `runBlockwise` and `daisychain serve`: serves `service`
- * over gRPC, shows progress, waits until every task finished, Ctrl-C or the
- * abort signal, then stops the workers, the progress display and the server,
- * and prints and returns the summary.
+ * over gRPC, shows progress, waits until every task finished, SIGINT,
+ * SIGTERM or the abort signal, then stops the workers, the progress display
+ * and the server, and prints and returns the summary.
  */
 export async function serveUntilDone(service: SchedulerService, options: ServeUntilDoneOptions = {}): Promise<RunSummary> {
   const progressMode = options.progress ?? 'auto';
@@ -75,27 +84,40 @@ export async function serveUntilDone(service: SchedulerService, options: ServeUn
   let stopRun: () => void = () => {};
   const stopped = new Promise<void>((resolveStop) => (stopRun = resolveStop));
   const interrupt = (): void => {
-    interrupted = true;
+    // Once every task finished, a signal only hurries the workers' exit: the run was not cut short.
+    if (!service.finished) interrupted = true;
     stopRun();
   };
-  const handleSigint = options.handleSigint ?? true;
-  if (handleSigint) process.once('SIGINT', interrupt);
+  let workers: StartedWorkers | undefined;
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (signalled) {
+      // Whoever sends it again wants out now, not after the grace period: leave no worker behind.
+      workers?.kill?.();
+      process.exit(128 + constants.signals[signal]);
+    }
+    signalled = true;
+    interrupt();
+  };
+  const handleSignals = options.handleSignals ?? options.handleSigint ?? true;
+  if (handleSignals) for (const signal of HANDLED_SIGNALS) process.on(signal, onSignal);
   options.signal?.addEventListener('abort', interrupt, { once: true });
   let progress: ProgressReporter | undefined;
-  let workers: StartedWorkers | undefined;
   try {
     options.announce?.(endpoint);
     progress = createProgress(progressMode, service, out);
     workers = await options.startWorkers?.(endpoint, (event) => progress?.workerEvent(event));
     const finished = service.finished ? Promise.resolve() : new Promise<void>((done) => service.once('finished', done));
     await Promise.race([finished, stopped]);
-    await (interrupted ? workers?.stop() : workers?.drain());
+    // A signal while draining stops the workers without waiting out the drain.
+    if (!interrupted) await Promise.race([workers?.drain(), stopped]);
   } finally {
-    if (handleSigint) process.off('SIGINT', interrupt);
     options.signal?.removeEventListener('abort', interrupt);
+    // Still listening while workers stop and the server closes, so a second signal exits at once.
     await workers?.stop();
     progress?.close();
     await server.close();
+    if (handleSignals) for (const signal of HANDLED_SIGNALS) process.off(signal, onSignal);
   }
   const summary = summarize(service, (Date.now() - started) / 1000, interrupted);
   printSummary(summary, progressMode === 'auto' ? 'lines' : progressMode, out);

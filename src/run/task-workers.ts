@@ -50,6 +50,9 @@ export async function startTaskWorkers(tasks: Iterable<Task>, service: Scheduler
   }
   return {
     stop,
+    kill: () => {
+      for (const pool of pools) pool.kill();
+    },
     drain: async () => {
       // Workers were told to shut down; give them a moment to exit on their own.
       await Promise.all(pools.map((pool) => pool.drained(DRAIN_MS)));

@@ -38,13 +38,18 @@ let nextWorkerId = 0;
 /**
  * Runs a task's `workerCommand` `numWorkers` times with DAISY_CONTEXT in the
  * environment, as daisy's worker pools do. A worker that crashes (non-zero
- * exit or signal), or keeps failing blocks, is replaced; past the task's
- * `maxWorkerRestarts` the task is abandoned, which orphans its downstream,
- * instead of respawning forever.
+ * exit or signal), or keeps failing blocks, is replaced; after more than the
+ * task's `maxWorkerRestarts` such exits with no block succeeding in between,
+ * the task is abandoned, which orphans its downstream, instead of respawning
+ * forever (daisy issue #64). Sporadic crashes of workers that make progress
+ * never add up to the cap, so a long run survives them.
  */
 export class WorkerProcessPool {
   readonly taskId: string;
+  /** Counted exits over the whole run (a statistic: the cap looks at `restartsWithoutProgress`). */
   restarts = 0;
+  /** Counted exits since a worker of this pool last released a block successfully. */
+  restartsWithoutProgress = 0;
   private readonly command: readonly string[];
   private readonly live = new Map<string, LiveWorker>();
   private stopping = false;
@@ -78,6 +83,12 @@ export class WorkerProcessPool {
       setTimeout(() => worker.child.kill('SIGKILL'), graceMs).unref();
     }
     await Promise.all(this.exits);
+  }
+
+  /** SIGKILLs every worker now, without waiting: for a process that is about to exit. */
+  kill(): void {
+    this.stopping = true;
+    for (const worker of this.live.values()) worker.child.kill('SIGKILL');
   }
 
   /** Waits until every worker has exited on its own (after the server told it to shut down). */
@@ -133,6 +144,8 @@ export class WorkerProcessPool {
     if (worker === undefined) return;
     worker.released++;
     worker.consecutiveFailures = succeeded ? 0 : worker.consecutiveFailures + 1;
+    // Progress: the crashes so far were not a crash loop.
+    if (succeeded) this.restartsWithoutProgress = 0;
     if (worker.consecutiveFailures >= this.maxConsecutiveFailures && worker.stoppedBy === null) {
       worker.stoppedBy = 'pool-restart';
       this.emitEvent(worker.id, 'restarting', `failed ${worker.consecutiveFailures} blocks in a row`);
@@ -148,9 +161,12 @@ export class WorkerProcessPool {
     // A clean exit of a worker that did some work is its own business (it
     // may process a fixed share); anything else counts against the cap.
     const clean = spawnError === null && code === 0 && worker.released > 0 && worker.stoppedBy === null;
-    if (!clean) this.restarts++;
-    if (this.restarts > this.task.maxWorkerRestarts) {
-      const reason = `its workers failed ${this.restarts} times (maxWorkerRestarts ${this.task.maxWorkerRestarts}); last: worker ${worker.id} ${how}`;
+    if (!clean) {
+      this.restarts++;
+      this.restartsWithoutProgress++;
+    }
+    if (this.restartsWithoutProgress > this.task.maxWorkerRestarts) {
+      const reason = `its workers failed ${this.restartsWithoutProgress} times without a block succeeding (maxWorkerRestarts ${this.task.maxWorkerRestarts}); last: worker ${worker.id} ${how}`;
       this.emitEvent(worker.id, 'abandoned', reason);
       this.service.abandonTask(this.taskId, reason);
       return;

@@ -1,0 +1,76 @@
+/**
+ * A soak in small: worker processes SIGKILLed one at a time, more often than
+ * maxWorkerRestarts allows in total, while they make progress. The cap counts
+ * restarts without progress (src/workers/README.md), so the run must succeed.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { type RunSummary, runBlockwise } from '../../src/index.js';
+import { lineTask } from '../support/line-task.js';
+
+const workerScript = fileURLToPath(new URL('../fixtures/record-worker.js', import.meta.url));
+const BLOCKS = 600;
+
+/** The pool's `started`/`exited` events, read from JSON progress: the pids of live workers. */
+function workerTracker(): { out: { write(text: string): boolean }; live: Map<string, number> } {
+  const live = new Map<string, number>();
+  let partial = '';
+  const out = {
+    write(text: string): boolean {
+      const lines = (partial + text).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) {
+        const event = JSON.parse(line) as { event: string; kind?: string; workerId?: string; detail?: string };
+        if (event.event !== 'worker') continue;
+        const pid = /^pid (\d+):/.exec(event.detail ?? '');
+        if (event.kind === 'started' && pid !== null) live.set(event.workerId!, Number(pid[1]));
+        if (event.kind === 'exited') live.delete(event.workerId!);
+      }
+      return true;
+    },
+  };
+  return { out, live };
+}
+
+test('workers SIGKILLed one at a time, more often than maxWorkerRestarts, while making progress: the run succeeds', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'daisychain-soak-'));
+  const records = join(dir, 'records.txt');
+  const task = lineTask('soak', BLOCKS, {
+    numWorkers: 3,
+    workerCommand: ['env', `RECORD_FILE=${records}`, 'BLOCK_DELAY_MS=25', process.execPath, workerScript],
+  });
+  assert.equal(task.maxWorkerRestarts, 10, 'the default cap');
+  const { out, live } = workerTracker();
+  let kills = 0;
+  let done = false;
+  // Kill a random live worker every 300 ms until the run ends.
+  const killer = setInterval(() => {
+    const pids = [...live.values()];
+    if (done || pids.length === 0) return;
+    try {
+      process.kill(pids[Math.floor(Math.random() * pids.length)]!, 'SIGKILL');
+      kills++;
+    } catch {
+      // It exited between its event and now.
+    }
+  }, 300);
+  let summary: RunSummary | undefined;
+  const ok = await runBlockwise([task], { logDir: join(dir, 'logs'), progress: 'json', out, onSummary: (s) => (summary = s) }).finally(() => {
+    done = true;
+    clearInterval(killer);
+  });
+  assert.ok(kills > 15, `${kills} kills: more than maxWorkerRestarts + 5`);
+  assert.equal(ok, true, JSON.stringify(summary?.tasks));
+  assert.equal(summary!.tasks[0]!['abandoned'], false);
+  const seen = existsSync(records) ? readFileSync(records, 'utf8').trim().split('\n').map((l) => Number(l.split(' ')[1])) : [];
+  const counts = new Map<number, number>();
+  for (const id of seen) counts.set(id, (counts.get(id) ?? 0) + 1);
+  assert.equal(counts.size, BLOCKS, 'no block lost');
+  // At least once: a block finished right before a kill may run again, at most one per kill.
+  const repeats = [...counts.values()].reduce((sum, n) => sum + n - 1, 0);
+  assert.ok(repeats <= kills, `${repeats} repeated runs for ${kills} kills`);
+});
