@@ -13,13 +13,20 @@ import { fileURLToPath } from 'node:url';
 const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const workerScript = fileURLToPath(new URL('../fixtures/record-worker.js', import.meta.url));
 
-function runCli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  onStderr: (soFar: string) => void = () => {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [cli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      onStderr(stderr);
+    });
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
@@ -86,9 +93,14 @@ test('daisychain serve runs until workers started elsewhere finish the task', as
     join(dir, 'p.json'),
     JSON.stringify({ tasks: [{ taskId: 'remote', totalRoi: { offset: [0], shape: [100] }, readRoi: { offset: [0], shape: [10] }, writeRoi: { offset: [0], shape: [10] } }] }),
   );
-  const port = 20000 + (process.pid % 20000);
-  const server = runCli(['serve', join(dir, 'p.json'), '--listen', `127.0.0.1:${port}`, '--progress', 'lines']);
-  await new Promise((resolve) => setTimeout(resolve, 700));
+  // A free port, read from the server's own announcement, so that a slow start cannot make the worker miss it.
+  let announced: (port: number) => void = () => {};
+  const listening = new Promise<number>((resolve) => (announced = resolve));
+  const server = runCli(['serve', join(dir, 'p.json'), '--listen', '127.0.0.1:0', '--progress', 'lines'], process.env, (soFar) => {
+    const match = /listening on 127\.0\.0\.1:(\d+)/.exec(soFar);
+    if (match !== null) announced(Number(match[1]));
+  });
+  const port = await listening;
   // A worker started "by hand": only DAISY_CONTEXT tells it where the server is.
   const worker = spawn(process.execPath, [workerScript], {
     env: { ...process.env, RECORD_FILE: records, DAISY_CONTEXT: `hostname=127.0.0.1:port=${port}:task_id=remote:worker_id=7` },
