@@ -10,6 +10,7 @@ import { ContextError } from '../client/context.js';
 import { TaskValidationError } from '../model/task.js';
 import { PipelineError } from '../run/pipeline-file.js';
 import { ListenError } from '../run/serve-until-done.js';
+import { LogDirError } from '../workers/log-paths.js';
 import { type CommandName, type Invocation, parseCommandLine, UsageError } from './arguments.js';
 import { runCommand, serveCommand } from './commands.js';
 import { MAIN_USAGE, usageOf } from './usage.js';
@@ -19,7 +20,7 @@ const EXIT_BLOCKS_FAILED = 1;
 const EXIT_WRONG_INPUT = 2;
 
 /** Errors that mean the input was wrong, not the program: reported in one line. */
-const WRONG_INPUT_ERRORS = [UsageError, PipelineError, TaskValidationError, ListenError, ContextError];
+const WRONG_INPUT_ERRORS = [UsageError, PipelineError, TaskValidationError, ListenError, ContextError, LogDirError];
 
 async function main(argv: readonly string[]): Promise<number> {
   let invocation: Invocation;

@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { join } from 'node:path';
 import { CONTEXT_VARIABLE, formatContext } from '../client/context.js';
 import type { SchedulerService } from '../server/scheduler-service.js';
 import type { Task } from '../model/task.js';
+import { taskLogDir, workerLogBase } from './log-paths.js';
 
 export interface WorkerPoolOptions {
   /** Where the server listens, as workers should dial it. */
@@ -64,7 +64,7 @@ export class WorkerProcessPool {
   }
 
   start(): void {
-    mkdirSync(join(this.options.logDir, this.taskId), { recursive: true });
+    mkdirSync(taskLogDir(this.options.logDir, this.taskId), { recursive: true });
     for (let i = 0; i < this.task.numWorkers; i++) this.spawnWorker();
   }
 
@@ -96,7 +96,7 @@ export class WorkerProcessPool {
       worker_id: id,
       logdir: this.options.logDir,
     });
-    const base = join(this.options.logDir, this.taskId, `worker_${id}`);
+    const base = workerLogBase(this.options.logDir, this.taskId, id);
     const out = openSync(`${base}.out`, 'w');
     const err = openSync(`${base}.err`, 'w');
     let child: ChildProcess;
