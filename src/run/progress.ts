@@ -2,7 +2,7 @@ import type { FailureRecord } from '../model/failure-record.js';
 import type { SchedulerService } from '../server/scheduler-service.js';
 import type { WorkerEvent } from '../workers/worker-process-pool.js';
 import { countsOf, settledCount as settled } from './task-counts.js';
-import { escapeForTerminal as safe } from './terminal-text.js';
+import { jsonForTerminal, escapeForTerminal as safe } from './terminal-text.js';
 
 /**
  * How runBlockwise shows progress: `bars` redraws one bar per task (for a
@@ -166,7 +166,7 @@ class JsonProgress implements ProgressReporter {
   }
 
   private emit(record: Record<string, unknown>): void {
-    this.out.write(`${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
+    this.out.write(`${jsonForTerminal(JSON.stringify({ time: new Date().toISOString(), ...record }))}\n`);
   }
 
   private emitStates(): void {

@@ -2,7 +2,7 @@ import type { FailureRecord } from '../model/failure-record.js';
 import type { SchedulerService } from '../server/scheduler-service.js';
 import type { ProgressMode } from './progress.js';
 import { countsOf, type TaskCounts } from './task-counts.js';
-import { escapeLines, escapeForTerminal as safe } from './terminal-text.js';
+import { escapeLines, jsonForTerminal, escapeForTerminal as safe } from './terminal-text.js';
 
 /** One task's line of the summary. */
 export interface TaskSummary extends TaskCounts {
@@ -42,7 +42,7 @@ export function summarize(service: SchedulerService, seconds: number, interrupte
 export function printSummary(summary: RunSummary, mode: ProgressMode, out: { write(text: string): unknown }): void {
   if (mode === 'none') return;
   if (mode === 'json') {
-    out.write(`${JSON.stringify({ event: 'summary', ...summary })}\n`);
+    out.write(`${jsonForTerminal(JSON.stringify({ event: 'summary', ...summary }))}\n`);
     return;
   }
   const lines = [`Summary (${summary.seconds.toFixed(1)} s${summary.interrupted ? ', interrupted' : ''}):`];

@@ -3,7 +3,8 @@
  * made safe to print on the operator's terminal: a control character could
  * otherwise move the cursor, recolour or clear the screen, rewrite the
  * window title, or forge a line of progress or of the summary. JSON output
- * needs none of this: JSON.stringify escapes control characters itself.
+ * keeps its values exact: JSON.stringify escapes C0 controls itself, and
+ * `jsonForTerminal` escapes the rest of them as `\uXXXX`.
  */
 
 /**
@@ -28,4 +29,13 @@ export function escapeForTerminal(text: string): string {
 /** Several lines (a traceback): its own line breaks are kept, everything else unsafe within a line is escaped. */
 export function escapeLines(text: string): string[] {
   return text.split(/\r?\n/).map(escapeForTerminal);
+}
+
+/**
+ * A JSON text with the characters JSON.stringify leaves as they are (DEL,
+ * C1 controls such as the 8-bit CSI U+009B, bidi and line separators)
+ * written as `\uXXXX` escapes: the same JSON value, safe on a terminal.
+ */
+export function jsonForTerminal(json: string): string {
+  return json.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runBlockwise } from '../../src/index.js';
 import { printSummary, type RunSummary } from '../../src/run/summary.js';
-import { escapeForTerminal, escapeLines } from '../../src/run/terminal-text.js';
+import { escapeForTerminal, escapeLines, jsonForTerminal } from '../../src/run/terminal-text.js';
 import { lineTask } from '../support/line-task.js';
 
 const HOSTILE = 'boom \x1b[31mred\nforged line';
@@ -87,6 +87,24 @@ test('the summary keeps a traceback\'s lines, indented, and escapes what is with
   assert.ok(lines.includes('      ValueError: bad\\rAll blocks succeeded.'), text());
   assert.ok(!text().includes('\x1b') && !text().includes('\r'));
   assert.equal(lines.filter((l) => l === 'All blocks succeeded.').length, 0);
+});
+
+test('json progress keeps the exact error, with no raw control character', async () => {
+  // JSON.stringify escapes C0 controls but leaves DEL, C1 (the 8-bit CSI \x9b) and bidi overrides as they are.
+  const error = `${HOSTILE} \x9b2J \x7f \u202e`;
+  assert.equal(JSON.parse(jsonForTerminal(JSON.stringify(error))), error);
+  const { out, text } = capture();
+  const task = lineTask('json', 2, {
+    maxRetries: 0,
+    processFunction: (block) => {
+      if (block.blockId === 1) throw new Error(error);
+    },
+  });
+  assert.equal(await runBlockwise([task], { progress: 'json', out, handleSigint: false }), false);
+  assert.doesNotMatch(text(), /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+  const records = text().trim().split('\n').map((l) => JSON.parse(l) as { event: string; error?: string; failedBlocks?: { error: string }[] });
+  assert.equal(records.find((r) => r.event === 'failure')?.error, `Error: ${error}`);
+  assert.equal(records.find((r) => r.event === 'summary')?.failedBlocks?.[0]?.error, `Error: ${error}`);
 });
 
 function escapeRegExp(text: string): string {
