@@ -17,6 +17,7 @@ export { Block, BlockStatus } from './model/block.js';
 export {
   Task,
   TaskValidationError,
+  TASK_LIMITS,
   FITS,
   type Fit,
   type TaskOptions,

@@ -10,6 +10,7 @@ export { SchedulerService, type FailureRecord } from './server/scheduler-service
 export { startServer, type RunningServer } from './server/server.js';
 export { WorkerProcessPool, type WorkerEvent, type WorkerPoolOptions } from './workers/worker-process-pool.js';
 export { runInProcessWorkers } from './workers/in-process-workers.js';
+export { LogDirError } from './workers/log-paths.js';
 export { runBlockwise, type RunBlockwiseOptions } from './run/run-blockwise.js';
 export { type ProgressMode, PROGRESS_MODES } from './run/progress.js';
 export { type RunSummary } from './run/summary.js';

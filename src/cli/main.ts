@@ -11,6 +11,8 @@ import { ContextError } from '../client/context.js';
 import { TaskValidationError } from '../model/task.js';
 import { PipelineError } from '../run/pipeline-file.js';
 import { ListenError } from '../run/serve-until-done.js';
+import { escapeForTerminal } from '../run/terminal-text.js';
+import { LogDirError } from '../workers/log-paths.js';
 import { type CommandName, type Invocation, parseCommandLine, UsageError } from './arguments.js';
 import { runCommand, serveCommand } from './commands.js';
 import { MAIN_USAGE, usageOf } from './usage.js';
@@ -20,7 +22,7 @@ const EXIT_BLOCKS_FAILED = 1;
 const EXIT_WRONG_INPUT = 2;
 
 /** Errors that mean the input was wrong, not the program: reported in one line. */
-const WRONG_INPUT_ERRORS = [UsageError, PipelineError, TaskValidationError, ListenError, ContextError];
+const WRONG_INPUT_ERRORS = [UsageError, PipelineError, TaskValidationError, ListenError, ContextError, LogDirError];
 
 async function main(argv: readonly string[]): Promise<number> {
   let invocation: Invocation;
@@ -63,10 +65,7 @@ function reportWrongInput(error: unknown, command: CommandName | undefined): num
 
 /** Whitespace runs become one space and other control characters are escaped, so a message cannot break the line or drive the terminal. */
 function oneLine(message: string): string {
-  return message
-    .trim()
-    .replace(/\s+/g, ' ')
-    .replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return escapeForTerminal(message.trim().replace(/\s+/g, ' '));
 }
 
 function packageVersion(): string {

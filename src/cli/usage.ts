@@ -1,11 +1,13 @@
 /** The help texts of `daisychain` and its commands. */
+import { TASK_LIMITS } from '../model/task.js';
 import { PROGRESS_MODES } from '../run/progress.js';
 import type { CommandName } from './arguments.js';
 
 const EXIT_STATUS = `exit status:
   0  every block succeeded
   1  some blocks failed, or the run was interrupted (Ctrl-C or SIGTERM)
-  2  wrong usage or input: unknown command or option, bad value, bad pipeline file
+  2  wrong usage or input: unknown command or option, bad value, bad pipeline
+     file, a log directory that cannot be written
   130, 143  a second Ctrl-C (SIGINT) or SIGTERM: exited at once, no summary`;
 
 const PIPELINE_FILE = `pipeline file (JSON, or YAML when it ends in .yaml/.yml):
@@ -18,7 +20,10 @@ const PIPELINE_FILE = `pipeline file (JSON, or YAML when it ends in .yaml/.yml):
       workerCommand: [python, worker.py]
       upstreamTasks: [other-task-id]
   taskId and the three ROIs are required (and workerCommand for run); also
-  optional: readWriteConflict, fit, maxRetries, timeout, maxWorkerRestarts`;
+  optional: readWriteConflict, fit, maxRetries, timeout, maxWorkerRestarts.
+  A taskId is letters, digits, '.', '_' and '-' (it names a log directory);
+  numWorkers is at most ${TASK_LIMITS.maxWorkers}, maxRetries ${TASK_LIMITS.maxRetries}, maxWorkerRestarts ${TASK_LIMITS.maxWorkerRestarts},
+  timeout ${TASK_LIMITS.maxTimeoutSeconds} s (or null).`;
 
 const PROGRESS_OPTION = `  --progress MODE      ${PROGRESS_MODES.join('|')} (default: auto, bars on a terminal
                        and lines otherwise)`;

@@ -46,6 +46,51 @@ export class TaskValidationError extends Error {
 }
 
 /**
+ * Upper bounds on a task's counts, so that a typo (`numWorkers: 1e9`) is
+ * refused up front instead of starting processes until the machine falls
+ * over. `maxTimeoutSeconds` is the longest delay a Node timer can wait:
+ * beyond it the timer fires at once and every block would be reclaimed.
+ */
+export const TASK_LIMITS = {
+  maxTaskIdLength: 255,
+  maxWorkers: 10_000,
+  maxRetries: 1_000,
+  maxWorkerRestarts: 100_000,
+  maxTimeoutSeconds: Math.floor((2 ** 31 - 1) / 1000),
+} as const;
+
+/**
+ * A task id names the task's log directory (`<logDir>/<taskId>/`) and travels
+ * in DAISY_CONTEXT, whose entries are split on ':' and '=': only characters
+ * that are safe in both, and in a terminal, are allowed.
+ */
+const TASK_ID_PATTERN = /^[A-Za-z0-9._-]+$/;
+
+function checkTaskId(taskId: unknown): string {
+  if (typeof taskId !== 'string' || taskId.length === 0) {
+    throw new TaskValidationError(`taskId must be a non-empty string, got ${JSON.stringify(taskId)}`);
+  }
+  if (taskId.length > TASK_LIMITS.maxTaskIdLength) {
+    throw new TaskValidationError(`taskId must be at most ${TASK_LIMITS.maxTaskIdLength} characters, got ${taskId.length}`);
+  }
+  if (!TASK_ID_PATTERN.test(taskId) || taskId === '.' || taskId === '..') {
+    throw new TaskValidationError(
+      `taskId must consist of letters, digits, '.', '_' and '-' (and not be "." or ".."), since it names the task's log directory and travels in DAISY_CONTEXT; got ${JSON.stringify(taskId)}`,
+    );
+  }
+  return taskId;
+}
+
+/** An integer option within [min, max]. */
+function checkCount(where: string, name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min) {
+    throw new TaskValidationError(`${where}: ${name} must be ${min === 0 ? 'a non-negative' : 'a positive'} integer, got ${value}`);
+  }
+  if (value > max) throw new TaskValidationError(`${where}: ${name} must be at most ${max}, got ${value}`);
+  return value;
+}
+
+/**
  * A block-wise job over `totalRoi`, with daisy's parameters and defaults.
  * Everything is validated here, so that the graph and scheduler can trust it.
  */
@@ -68,16 +113,14 @@ export class Task {
   readonly maxWorkerRestarts: number;
 
   constructor(options: TaskOptions) {
-    const where = `task ${JSON.stringify(options.taskId)}`;
-    if (typeof options.taskId !== 'string' || options.taskId.length === 0) {
-      throw new TaskValidationError(`taskId must be a non-empty string, got ${JSON.stringify(options.taskId)}`);
-    }
+    const taskId = checkTaskId(options.taskId);
+    const where = `task ${JSON.stringify(taskId)}`;
     for (const name of ['totalRoi', 'readRoi', 'writeRoi'] as const) {
       const roi = options[name];
       if (!(roi instanceof Roi)) throw new TaskValidationError(`${where}: ${name} must be a Roi`);
       if (roi.unbounded) throw new TaskValidationError(`${where}: ${name} ${roi.toString()} is unbounded`);
       if (!roi.offset.toArray().concat(roi.shape.toArray()).every((v) => Number.isSafeInteger(v))) {
-        throw new TaskValidationError(`${where}: ${name} ${roi.toString()} must have integer offset and shape`);
+        throw new TaskValidationError(`${where}: ${name} ${roi.toString()} must have integer offset and shape within ±2^53`);
       }
     }
     const { totalRoi, readRoi, writeRoi } = options;
@@ -104,17 +147,14 @@ export class Task {
     if (!FITS.includes(fit)) {
       throw new TaskValidationError(`${where}: fit must be one of ${FITS.join(', ')}, got ${JSON.stringify(fit)}`);
     }
-    const numWorkers = options.numWorkers ?? 1;
-    if (!Number.isInteger(numWorkers) || numWorkers < 1) {
-      throw new TaskValidationError(`${where}: numWorkers must be a positive integer, got ${numWorkers}`);
-    }
-    const maxRetries = options.maxRetries ?? 2;
-    if (!Number.isInteger(maxRetries) || maxRetries < 0) {
-      throw new TaskValidationError(`${where}: maxRetries must be a non-negative integer, got ${maxRetries}`);
-    }
+    const numWorkers = checkCount(where, 'numWorkers', options.numWorkers ?? 1, 1, TASK_LIMITS.maxWorkers);
+    const maxRetries = checkCount(where, 'maxRetries', options.maxRetries ?? 2, 0, TASK_LIMITS.maxRetries);
     const timeout = options.timeout ?? null;
     if (timeout !== null && !(typeof timeout === 'number' && timeout > 0 && Number.isFinite(timeout))) {
       throw new TaskValidationError(`${where}: timeout must be a positive number of seconds or null, got ${timeout}`);
+    }
+    if (timeout !== null && timeout > TASK_LIMITS.maxTimeoutSeconds) {
+      throw new TaskValidationError(`${where}: timeout must be at most ${TASK_LIMITS.maxTimeoutSeconds} seconds (24 days), or null for no limit; got ${timeout}`);
     }
     const upstreamTasks = options.upstreamTasks ?? [];
     for (const upstream of upstreamTasks) {
@@ -130,12 +170,9 @@ export class Task {
     if (workerCommand !== null && (!Array.isArray(workerCommand) || workerCommand.length === 0 || !workerCommand.every((a) => typeof a === 'string'))) {
       throw new TaskValidationError(`${where}: workerCommand must be a non-empty array of strings (program and arguments)`);
     }
-    const maxWorkerRestarts = options.maxWorkerRestarts ?? 10;
-    if (!Number.isInteger(maxWorkerRestarts) || maxWorkerRestarts < 0) {
-      throw new TaskValidationError(`${where}: maxWorkerRestarts must be a non-negative integer, got ${maxWorkerRestarts}`);
-    }
+    const maxWorkerRestarts = checkCount(where, 'maxWorkerRestarts', options.maxWorkerRestarts ?? 10, 0, TASK_LIMITS.maxWorkerRestarts);
 
-    this.taskId = options.taskId;
+    this.taskId = taskId;
     this.totalRoi = totalRoi;
     this.readRoi = readRoi;
     this.writeRoi = writeRoi;

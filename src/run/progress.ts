@@ -2,6 +2,7 @@ import type { FailureRecord } from '../model/failure-record.js';
 import type { SchedulerService } from '../server/scheduler-service.js';
 import type { WorkerEvent } from '../workers/worker-process-pool.js';
 import { countsOf, settledCount as settled } from './task-counts.js';
+import { jsonForTerminal, escapeForTerminal as safe } from './terminal-text.js';
 
 /**
  * How runBlockwise shows progress: `bars` redraws one bar per task (for a
@@ -43,6 +44,16 @@ export function createProgress(mode: ProgressMode, service: SchedulerService, ou
   }
 }
 
+/** A failed attempt as bars and lines print it; the error and worker id come from the worker, so they are escaped. */
+function failureLine(f: FailureRecord): string {
+  return `${f.permanent ? 'failed' : 'retrying'} ${safe(f.taskId)}/${f.blockId} (attempt ${f.attempt + 1}, worker ${safe(f.workerId)}): ${safe(f.error)}`;
+}
+
+/** A worker event as bars and lines print it; its detail may hold a spawn error or the command line. */
+function workerEventLine(event: WorkerEvent): string {
+  return `worker ${safe(event.workerId)} of ${safe(event.taskId)} ${event.kind}: ${safe(event.detail)}`;
+}
+
 class BarProgress implements ProgressReporter {
   private readonly timer: NodeJS.Timeout;
   private drawnLines = 0;
@@ -58,12 +69,12 @@ class BarProgress implements ProgressReporter {
   }
 
   private readonly onFailure = (f: FailureRecord): void => {
-    this.print(`${f.permanent ? 'failed' : 'retrying'} ${f.taskId}/${f.blockId} (attempt ${f.attempt + 1}, worker ${f.workerId}): ${f.error}`);
+    this.print(failureLine(f));
   };
 
   workerEvent(event: WorkerEvent): void {
     const routine = event.kind === 'started' || (event.kind === 'exited' && event.detail === 'exited with status 0');
-    if (!routine) this.print(`worker ${event.workerId} of ${event.taskId} ${event.kind}: ${event.detail}`);
+    if (!routine) this.print(workerEventLine(event));
   }
 
   /** Prints a message above the bars. */
@@ -82,14 +93,15 @@ class BarProgress implements ProgressReporter {
     this.clear();
     const seconds = (Date.now() - this.started) / 1000;
     const lines: string[] = [];
-    const width = Math.max(...this.service.taskIds.map((t) => t.length));
+    // Task ids are validated to plain names; escaping them too keeps every printed string on one rule.
+    const width = Math.max(...this.service.taskIds.map((t) => safe(t).length));
     for (const [taskId, s] of this.service.states()) {
       const done = settled(s);
       const fraction = s.totalBlockCount === 0 ? 1 : done / s.totalBlockCount;
       const bar = '█'.repeat(Math.round(fraction * 30)).padEnd(30, '░');
       const rate = seconds > 0 ? ` ${(s.completedCount / seconds).toFixed(0)} blocks/s` : '';
       const marks = `✔ ${s.completedCount}${s.skippedCount > 0 ? ` (${s.skippedCount} skipped)` : ''}  ✘ ${s.failedCount}  ⊘ ${s.orphanedCount}  ▶ ${s.processingCount}`;
-      lines.push(`${taskId.padEnd(width)} ${bar} ${(fraction * 100).toFixed(0).padStart(3)}% ${done}/${s.totalBlockCount}  ${marks}${rate}`);
+      lines.push(`${safe(taskId).padEnd(width)} ${bar} ${(fraction * 100).toFixed(0).padStart(3)}% ${done}/${s.totalBlockCount}  ${marks}${rate}`);
     }
     this.out.write(`${lines.join('\n')}\n`);
     this.drawnLines = lines.length;
@@ -122,17 +134,17 @@ class LineProgress implements ProgressReporter {
       this.shown.set(taskId, step);
       const c = countsOf(taskId, s);
       this.out.write(
-        `${taskId}: ${step}% (${done}/${s.totalBlockCount} blocks: ${c.completed} completed, ${c.skipped} skipped, ${c.failed} failed, ${c.orphaned} orphaned)\n`,
+        `${safe(taskId)}: ${step}% (${done}/${s.totalBlockCount} blocks: ${c.completed} completed, ${c.skipped} skipped, ${c.failed} failed, ${c.orphaned} orphaned)\n`,
       );
     }
   };
 
   private readonly onFailure = (f: FailureRecord): void => {
-    this.out.write(`${f.permanent ? 'failed' : 'retrying'} ${f.taskId}/${f.blockId} (attempt ${f.attempt + 1}, worker ${f.workerId}): ${f.error}\n`);
+    this.out.write(`${failureLine(f)}\n`);
   };
 
   workerEvent(event: WorkerEvent): void {
-    this.out.write(`worker ${event.workerId} of ${event.taskId} ${event.kind}: ${event.detail}\n`);
+    this.out.write(`${workerEventLine(event)}\n`);
   }
 
   close(): void {
@@ -154,7 +166,7 @@ class JsonProgress implements ProgressReporter {
   }
 
   private emit(record: Record<string, unknown>): void {
-    this.out.write(`${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
+    this.out.write(`${jsonForTerminal(JSON.stringify({ time: new Date().toISOString(), ...record }))}\n`);
   }
 
   private emitStates(): void {

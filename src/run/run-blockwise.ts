@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { formatContext } from '../client/context.js';
 import { SchedulerService } from '../server/scheduler-service.js';
 import { type Task, TaskValidationError } from '../model/task.js';
+import { prepareTaskLogDirs } from '../workers/log-paths.js';
 import { assertProgressMode, type ProgressMode } from './progress.js';
 import { type Endpoint, serveUntilDone } from './serve-until-done.js';
 import type { RunSummary } from './summary.js';
@@ -52,6 +53,7 @@ export async function runBlockwise(tasks: readonly Task[], options: RunBlockwise
   }
   const out = options.out ?? process.stderr;
   const logDir = resolve(options.logDir ?? 'daisy_logs');
+  prepareTaskLogDirs(logDir, service.tasks.filter((task) => task.workerCommand !== null).map((task) => task.taskId));
   const summary = await serveUntilDone(service, {
     host: options.host,
     port: options.port,

@@ -2,6 +2,7 @@ import type { FailureRecord } from '../model/failure-record.js';
 import type { SchedulerService } from '../server/scheduler-service.js';
 import type { ProgressMode } from './progress.js';
 import { countsOf, type TaskCounts } from './task-counts.js';
+import { escapeLines, jsonForTerminal, escapeForTerminal as safe } from './terminal-text.js';
 
 /** One task's line of the summary. */
 export interface TaskSummary extends TaskCounts {
@@ -41,21 +42,22 @@ export function summarize(service: SchedulerService, seconds: number, interrupte
 export function printSummary(summary: RunSummary, mode: ProgressMode, out: { write(text: string): unknown }): void {
   if (mode === 'none') return;
   if (mode === 'json') {
-    out.write(`${JSON.stringify({ event: 'summary', ...summary })}\n`);
+    out.write(`${jsonForTerminal(JSON.stringify({ event: 'summary', ...summary }))}\n`);
     return;
   }
   const lines = [`Summary (${summary.seconds.toFixed(1)} s${summary.interrupted ? ', interrupted' : ''}):`];
   for (const t of summary.tasks) {
     lines.push(
-      `  ${t.task}: ${t.total} blocks, ${t.completed} completed (${t.skipped} skipped), ${t.failed} failed, ${t.orphaned} orphaned, ${t.pending} pending${t.abandoned ? ' — abandoned' : ''}`,
+      `  ${safe(t.task)}: ${t.total} blocks, ${t.completed} completed (${t.skipped} skipped), ${t.failed} failed, ${t.orphaned} orphaned, ${t.pending} pending${t.abandoned ? ' — abandoned' : ''}`,
     );
   }
   if (summary.failedBlocks.length > 0) {
     lines.push(`Failed blocks (${summary.failedBlocks.length}):`);
     for (const f of summary.failedBlocks.slice(0, 20)) {
-      lines.push(`  ${f.taskId}/${f.blockId} on worker ${f.workerId} (attempt ${f.attempt + 1}): ${f.error}`);
+      // Error, worker id and traceback come from the worker: escaped, and the traceback's own lines stay indented below.
+      lines.push(`  ${safe(f.taskId)}/${f.blockId} on worker ${safe(f.workerId)} (attempt ${f.attempt + 1}): ${safe(f.error)}`);
       const trace = f.traceback.trim();
-      if (trace !== '') lines.push(...trace.split('\n').slice(-6).map((l) => `      ${l}`));
+      if (trace !== '') lines.push(...escapeLines(trace).slice(-6).map((l) => `      ${l}`));
     }
     if (summary.failedBlocks.length > 20) lines.push(`  ... and ${summary.failedBlocks.length - 20} more`);
   }

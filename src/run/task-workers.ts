@@ -3,6 +3,7 @@ import type { Task } from '../model/task.js';
 import { runInProcessWorkers } from '../workers/in-process-workers.js';
 import { type WorkerEvent, WorkerProcessPool } from '../workers/worker-process-pool.js';
 import type { StartedWorkers } from './serve-until-done.js';
+import { escapeForTerminal } from './terminal-text.js';
 
 export interface TaskWorkerOptions {
   /** Where workers dial the server. */
@@ -38,7 +39,8 @@ export async function startTaskWorkers(tasks: Iterable<Task>, service: Scheduler
       } else {
         inProcess.push(
           runInProcessWorkers(task, { host: options.host, port: options.port, prefetch: options.prefetch }).catch((error: unknown) => {
-            options.out.write(`in-process workers of ${task.taskId} stopped: ${error instanceof Error ? error.message : String(error)}\n`);
+            // The error may carry text from the server (a status detail): escaped like any peer text.
+            options.out.write(`in-process workers of ${task.taskId} stopped: ${escapeForTerminal(error instanceof Error ? error.message : String(error))}\n`);
           }),
         );
       }

@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { join } from 'node:path';
 import { CONTEXT_VARIABLE, formatContext } from '../client/context.js';
 import type { SchedulerService } from '../server/scheduler-service.js';
 import type { Task } from '../model/task.js';
+import { taskLogDir, workerLogBase } from './log-paths.js';
+import { SpawnGate } from './spawn-gate.js';
 
 export interface WorkerPoolOptions {
   /** Where the server listens, as workers should dial it. */
@@ -34,6 +35,9 @@ interface LiveWorker {
 }
 
 let nextWorkerId = 0;
+
+/** One rate for every pool of this process: 50 workers start at once, then 100 a second. */
+const spawnGate = new SpawnGate(50, 100);
 
 /**
  * Runs a task's `workerCommand` `numWorkers` times with DAISY_CONTEXT in the
@@ -69,7 +73,7 @@ export class WorkerProcessPool {
   }
 
   start(): void {
-    mkdirSync(join(this.options.logDir, this.taskId), { recursive: true });
+    mkdirSync(taskLogDir(this.options.logDir, this.taskId), { recursive: true });
     for (let i = 0; i < this.task.numWorkers; i++) this.spawnWorker();
   }
 
@@ -98,7 +102,16 @@ export class WorkerProcessPool {
     clearTimeout(timer);
   }
 
+  /** Spawns a worker as soon as the shared rate allows, unless the pool stopped or the task ended meanwhile. */
   private spawnWorker(): void {
+    spawnGate.run(() => {
+      if (this.stopping || this.service.state(this.taskId).isOver()) return false;
+      this.spawnNow();
+      return true;
+    });
+  }
+
+  private spawnNow(): void {
     const id = String(nextWorkerId++);
     const context = formatContext({
       hostname: this.options.host,
@@ -107,7 +120,7 @@ export class WorkerProcessPool {
       worker_id: id,
       logdir: this.options.logDir,
     });
-    const base = join(this.options.logDir, this.taskId, `worker_${id}`);
+    const base = workerLogBase(this.options.logDir, this.taskId, id);
     const out = openSync(`${base}.out`, 'w');
     const err = openSync(`${base}.err`, 'w');
     let child: ChildProcess;

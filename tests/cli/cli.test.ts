@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -178,4 +178,31 @@ test('wrong usage exits with status 2 and one line', async () => {
   writeFileSync(join(dir, 'bad.yaml'), 'tasks:\n  - taskId: a\n    totalRoi: {offset: [0], shape: [10]: x}\n');
   assertWrongUsage(await runCli(['run', join(dir, 'bad.yaml')]), /bad\.yaml is not valid YAML: .*line 3/);
   assertWrongUsage(await runCli(['run', join(dir, 'no\x1b[31mpe.json')]), /cannot read pipeline file .*no\\x1b\[31mpe\.json/);
+});
+
+test('user errors in a pipeline are refused up front: exit status 2 and one line, nothing started', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'daisychain-input-'));
+  const logs = join(dir, 'a', 'b', 'logs');
+  const marker = join(dir, 'worker-ran');
+  const run = async (fields: Record<string, unknown>, logDir = logs): Promise<{ code: number | null; stderr: string }> => {
+    const file = join(dir, 'p.json');
+    const task = { taskId: 't', totalRoi: { offset: [0], shape: [10] }, readRoi: { offset: [0], shape: [5] }, writeRoi: { offset: [0], shape: [5] } };
+    writeFileSync(file, JSON.stringify({ tasks: [{ ...task, workerCommand: ['touch', marker], ...fields }] }));
+    return runCli(['run', file, '--progress', 'lines', '--log-dir', logDir]);
+  };
+  const cube = { offset: [0, 0, 0], shape: [1e15, 1e15, 1e15] };
+  const unit = { offset: [0, 0, 0], shape: [1, 1, 1] };
+  assertWrongUsage(await run({ totalRoi: cube, readRoi: unit, writeRoi: unit }), /task "t" has more than 2\^53 blocks/);
+  assertWrongUsage(await run({ totalRoi: { offset: [0], shape: [1e17] } }), /totalRoi .* must have integer offset and shape within ±2\^53/);
+  // DAISY_CONTEXT splits on ':' and '=': such an id would fail only once workers start.
+  assertWrongUsage(await run({ taskId: 'a:b=c' }), /taskId must consist of letters, digits.*DAISY_CONTEXT; got "a:b=c"/);
+  // An id names a directory under --log-dir: it must not climb out of it.
+  assertWrongUsage(await run({ taskId: '../../..' }), /taskId must consist of .*got "\.\.\/\.\.\/\.\."/);
+  assertWrongUsage(await run({ numWorkers: 1e9 }), /numWorkers must be at most 10000, got 1000000000/);
+  assertWrongUsage(await run({ maxRetries: 1e6 }), /maxRetries must be at most 1000/);
+  assertWrongUsage(await run({ maxWorkerRestarts: 1e9 }), /maxWorkerRestarts must be at most 100000/);
+  assertWrongUsage(await run({ timeout: 1e9 }), /timeout must be at most 2147483 seconds/);
+  writeFileSync(join(dir, 'a'), 'a file where the log directory should be');
+  assertWrongUsage(await run({}), /cannot write worker logs to .*a\/b\/logs\/t: ENOTDIR/);
+  assert.deepEqual(readdirSync(dir).sort(), ['a', 'p.json'], 'no worker ran, no log was written');
 });
