@@ -33,6 +33,7 @@ import {
 } from '../wire/work-messages.js';
 import { PreChecks, postCheck, type PostCheckVerdict } from './block-checks.js';
 import { isRefusal, type Lease, Leases } from './leases.js';
+import { Refusals } from './refusals.js';
 import { serverVersion } from './version.js';
 import { WorkSession } from './work-session.js';
 
@@ -192,7 +193,28 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
 
   private onRequest(session: WorkSession, message: WorkRequest): void {
     if (session.closed) return;
-    const request = readWorkRequest(message);
+    // The refusals of one request go out as one Rejected (one more per other reply it causes),
+    // whatever the request's length.
+    session.refusals = new Refusals();
+    try {
+      this.readRequest(session, message);
+    } finally {
+      session.flushRefusals();
+      session.refusals = null;
+    }
+  }
+
+  private readRequest(session: WorkSession, message: WorkRequest): void {
+    // No list longer than what a stream may be owed, or than what it holds, can be all valid.
+    const request = readWorkRequest(message, Math.max(MAX_ACQUIRE, this.leases.countHeldBy(session)));
+    if (request.kind === 'tooLong') {
+      this.reject(
+        session,
+        GrpcStatus.INVALID_ARGUMENT,
+        `${request.field} lists ${request.length} blocks, more than this stream could hold (${request.max}); nothing in the request was applied`,
+      );
+      return;
+    }
     if (request.kind === 'empty') {
       this.reject(session, GrpcStatus.INVALID_ARGUMENT, 'empty WorkRequest: set hello, acquire, release, releases or skip');
       return;
@@ -499,7 +521,9 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
   }
 
   private reject(session: WorkSession, code: GrpcStatus, message: string, blockId: bigint | number | null = null): void {
-    session.send(rejectedResponse({ code, message, blockId: blockId === null ? null : BigInt(blockId) }));
+    const rejection = { code, message, blockId: blockId === null ? null : BigInt(blockId) };
+    if (session.refusals !== null) session.refusals.add(rejection);
+    else session.send(rejectedResponse(rejection));
   }
 
   private unknownTaskMessage(taskId: string): string {
