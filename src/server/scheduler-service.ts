@@ -32,6 +32,7 @@ import {
   type WorkResponse,
 } from '../wire/work-messages.js';
 import { PreChecks, postCheck, type PostCheckVerdict } from './block-checks.js';
+import { boundText, MAX_ERROR_BYTES, MAX_TRACEBACK_BYTES } from './failure-text.js';
 import { isRefusal, type Lease, Leases } from './leases.js';
 import { Refusals } from './refusals.js';
 import { serverVersion } from './version.js';
@@ -426,8 +427,8 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
         taskId: block.taskId,
         blockId: block.blockId,
         workerId: session.identity?.workerId ?? session.label,
-        error: error === '' ? 'failed (no error message)' : error,
-        traceback,
+        error: error === '' ? 'failed (no error message)' : boundText(error, MAX_ERROR_BYTES),
+        traceback: boundText(traceback, MAX_TRACEBACK_BYTES),
         attempt: lease.attempt,
         permanent: outcome === 'failed',
       };

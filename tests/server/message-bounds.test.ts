@@ -104,3 +104,26 @@ async function waitFor(condition: () => boolean, ms = 3000): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+test("a failure keeps at most 4 KiB of error and 64 KiB of traceback, marked as truncated", async () => {
+  const service = new SchedulerService([lineTask('t', 2, { maxRetries: 0 })]);
+  const server = await startServer(service);
+  const raw = new RawStream(server.address);
+  raw.send(hello('t', 'raw'));
+  raw.send(acquire(2));
+  const blocks = (await raw.nextOf('blocks')).blocks;
+  const error = 'é'.repeat(100_000);
+  const traceback = 'x'.repeat(1_000_000);
+  raw.send({ case: 'release', value: create(ReleaseSchema, { blockId: blocks[0]!.blockId, status: WireBlockStatus.FAILED, error, traceback }) });
+  raw.send({ case: 'release', value: create(ReleaseSchema, { blockId: blocks[1]!.blockId, status: WireBlockStatus.FAILED, error: 'short', traceback: 'tb' }) });
+  await raw.nextOf('shutdown');
+  const [big, small] = service.failures;
+  assert.ok(big !== undefined && small !== undefined);
+  assert.match(big.error, /^(é)+… \[truncated 195904 bytes\]$/);
+  assert.ok(Buffer.byteLength(big.error) <= 4096 + 40);
+  assert.match(big.traceback, /^x{65536}… \[truncated 934464 bytes\]$/);
+  assert.deepEqual([small.error, small.traceback], ['short', 'tb']);
+  assert.equal(service.state('t').failedCount, 2);
+  raw.close();
+  await server.close();
+});
