@@ -40,6 +40,18 @@ import { WorkSession } from './work-session.js';
 
 export type { FailureRecord };
 
+/** How long a new work stream may take to say Hello before it is closed. */
+export const HELLO_TIMEOUT_MS = 10_000;
+/** The most work streams open at once; a stream beyond it ends at once with RESOURCE_EXHAUSTED. */
+export const MAX_STREAMS = 10_000;
+
+export interface SchedulerServiceOptions extends Omit<SchedulerOptions, 'checks'> {
+  /** Default HELLO_TIMEOUT_MS. */
+  helloTimeoutMs?: number;
+  /** Default MAX_STREAMS. */
+  maxStreams?: number;
+}
+
 export interface SchedulerServiceEvents {
   /** Task states changed (coalesced by listeners as they like). */
   change: [];
@@ -70,9 +82,15 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
   private readonly preChecks: PreChecks;
   private changeScheduled = false;
 
+  private readonly helloTimeoutMs: number;
+  private readonly maxStreams: number;
+
   /** Pre-checks always run here, not in the scheduler, so that they may be asynchronous (block-checks.ts). */
-  constructor(tasks: readonly Task[], options: Omit<SchedulerOptions, 'checks'> = {}) {
+  constructor(tasks: readonly Task[], serviceOptions: SchedulerServiceOptions = {}) {
     super();
+    const { helloTimeoutMs = HELLO_TIMEOUT_MS, maxStreams = MAX_STREAMS, ...options } = serviceOptions;
+    this.helloTimeoutMs = helloTimeoutMs;
+    this.maxStreams = maxStreams;
     // A server's first task should not pay for compiling the scheduler (see warm-up.ts).
     warmUpScheduler();
     this.scheduler = new Scheduler(tasks, { ...options, checks: 'external' });
@@ -127,7 +145,19 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
 
   readonly work = (stream: ServerDuplexStream<WorkRequest, WorkResponse>): void => {
     const session = new WorkSession(stream);
+    if (this.sessions.size >= this.maxStreams) {
+      session.fail(GrpcStatus.RESOURCE_EXHAUSTED, `this server has ${this.sessions.size} work streams open, its limit; try again later`);
+      return;
+    }
     this.sessions.add(session);
+    // A stream that never says Hello would hold its slot for ever.
+    const helloTimer = setTimeout(() => {
+      if (session.identity !== null || session.closed) return;
+      session.fail(GrpcStatus.FAILED_PRECONDITION, `no Hello within ${this.helloTimeoutMs} ms: a work stream must start with Hello`);
+      this.closeSession(session, 'it never said Hello');
+    }, this.helloTimeoutMs);
+    helloTimer.unref();
+    stream.on('close', () => clearTimeout(helloTimer));
     stream.on('data', (request: WorkRequest) => {
       try {
         this.onRequest(session, request);
