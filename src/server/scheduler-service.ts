@@ -34,6 +34,7 @@ import {
 import { PreChecks, postCheck, type PostCheckVerdict } from './block-checks.js';
 import { boundText, MAX_ERROR_BYTES, MAX_TRACEBACK_BYTES } from './failure-text.js';
 import { isRefusal, type Lease, Leases } from './leases.js';
+import { quotePeerText } from './peer-text.js';
 import { Refusals } from './refusals.js';
 import { serverVersion } from './version.js';
 import { WorkSession } from './work-session.js';
@@ -558,6 +559,6 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
   }
 
   private unknownTaskMessage(taskId: string): string {
-    return `unknown task id ${JSON.stringify(taskId)}; this server runs ${this.taskIds.map((t) => JSON.stringify(t)).join(', ')}`;
+    return `unknown task id ${quotePeerText(taskId)}; this server runs ${this.taskIds.map((t) => JSON.stringify(t)).join(', ')}`;
   }
 }

@@ -58,3 +58,18 @@ test('a stream beyond maxStreams ends at once with RESOURCE_EXHAUSTED; the other
   for (const s of [b, c, d]) s.close();
   await server.close();
 });
+
+test('a 100 KB task id in Hello is echoed cut to 200 characters, escaped', async () => {
+  const service = new SchedulerService([lineTask('t', 1)]);
+  const server = await startServer(service);
+  const stream = new RawStream(server.address);
+  stream.send({ case: 'hello', value: create(HelloSchema, { taskId: '\u001b[31m' + 'y'.repeat(100_000) }) });
+  assert.equal(await stream.next(3000), null);
+  assert.equal(stream.error?.code, status.NOT_FOUND);
+  const details = stream.error!.details;
+  assert.ok(details.length < 400, `details of ${details.length} characters`);
+  assert.ok(!details.includes('\u001b'));
+  assert.match(details, /^unknown task id "\\u001b\[31my+"… \(100005 characters\); this server runs "t"$/);
+  stream.close();
+  await server.close();
+});
