@@ -100,6 +100,11 @@ export class Leases {
     return [...(this.bySession.get(session)?.values() ?? [])];
   }
 
+  /** How many blocks a stream holds now. */
+  countHeldBy(session: WorkSession): number {
+    return this.bySession.get(session)?.size ?? 0;
+  }
+
   /** Forgets a closed stream once its leases are ended. */
   dropSession(session: WorkSession): void {
     this.bySession.delete(session);

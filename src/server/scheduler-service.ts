@@ -32,11 +32,26 @@ import {
   type WorkResponse,
 } from '../wire/work-messages.js';
 import { PreChecks, postCheck, type PostCheckVerdict } from './block-checks.js';
+import { boundText, MAX_ERROR_BYTES, MAX_TRACEBACK_BYTES } from './failure-text.js';
 import { isRefusal, type Lease, Leases } from './leases.js';
+import { quotePeerText } from './peer-text.js';
+import { Refusals } from './refusals.js';
 import { serverVersion } from './version.js';
 import { WorkSession } from './work-session.js';
 
 export type { FailureRecord };
+
+/** How long a new work stream may take to say Hello before it is closed. */
+export const HELLO_TIMEOUT_MS = 10_000;
+/** The most work streams open at once; a stream beyond it ends at once with RESOURCE_EXHAUSTED. */
+export const MAX_STREAMS = 10_000;
+
+export interface SchedulerServiceOptions extends Omit<SchedulerOptions, 'checks'> {
+  /** Default HELLO_TIMEOUT_MS. */
+  helloTimeoutMs?: number;
+  /** Default MAX_STREAMS. */
+  maxStreams?: number;
+}
 
 export interface SchedulerServiceEvents {
   /** Task states changed (coalesced by listeners as they like). */
@@ -68,9 +83,15 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
   private readonly preChecks: PreChecks;
   private changeScheduled = false;
 
+  private readonly helloTimeoutMs: number;
+  private readonly maxStreams: number;
+
   /** Pre-checks always run here, not in the scheduler, so that they may be asynchronous (block-checks.ts). */
-  constructor(tasks: readonly Task[], options: Omit<SchedulerOptions, 'checks'> = {}) {
+  constructor(tasks: readonly Task[], serviceOptions: SchedulerServiceOptions = {}) {
     super();
+    const { helloTimeoutMs = HELLO_TIMEOUT_MS, maxStreams = MAX_STREAMS, ...options } = serviceOptions;
+    this.helloTimeoutMs = helloTimeoutMs;
+    this.maxStreams = maxStreams;
     // A server's first task should not pay for compiling the scheduler (see warm-up.ts).
     warmUpScheduler();
     this.scheduler = new Scheduler(tasks, { ...options, checks: 'external' });
@@ -125,7 +146,19 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
 
   readonly work = (stream: ServerDuplexStream<WorkRequest, WorkResponse>): void => {
     const session = new WorkSession(stream);
+    if (this.sessions.size >= this.maxStreams) {
+      session.fail(GrpcStatus.RESOURCE_EXHAUSTED, `this server has ${this.sessions.size} work streams open, its limit; try again later`);
+      return;
+    }
     this.sessions.add(session);
+    // A stream that never says Hello would hold its slot for ever.
+    const helloTimer = setTimeout(() => {
+      if (session.identity !== null || session.closed) return;
+      session.fail(GrpcStatus.FAILED_PRECONDITION, `no Hello within ${this.helloTimeoutMs} ms: a work stream must start with Hello`);
+      this.closeSession(session, 'it never said Hello');
+    }, this.helloTimeoutMs);
+    helloTimer.unref();
+    stream.on('close', () => clearTimeout(helloTimer));
     stream.on('data', (request: WorkRequest) => {
       try {
         this.onRequest(session, request);
@@ -192,7 +225,28 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
 
   private onRequest(session: WorkSession, message: WorkRequest): void {
     if (session.closed) return;
-    const request = readWorkRequest(message);
+    // The refusals of one request go out as one Rejected (one more per other reply it causes),
+    // whatever the request's length.
+    session.refusals = new Refusals();
+    try {
+      this.readRequest(session, message);
+    } finally {
+      session.flushRefusals();
+      session.refusals = null;
+    }
+  }
+
+  private readRequest(session: WorkSession, message: WorkRequest): void {
+    // No list longer than what a stream may be owed, or than what it holds, can be all valid.
+    const request = readWorkRequest(message, Math.max(MAX_ACQUIRE, this.leases.countHeldBy(session)));
+    if (request.kind === 'tooLong') {
+      this.reject(
+        session,
+        GrpcStatus.INVALID_ARGUMENT,
+        `${request.field} lists ${request.length} blocks, more than this stream could hold (${request.max}); nothing in the request was applied`,
+      );
+      return;
+    }
     if (request.kind === 'empty') {
       this.reject(session, GrpcStatus.INVALID_ARGUMENT, 'empty WorkRequest: set hello, acquire, release, releases or skip');
       return;
@@ -404,8 +458,8 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
         taskId: block.taskId,
         blockId: block.blockId,
         workerId: session.identity?.workerId ?? session.label,
-        error: error === '' ? 'failed (no error message)' : error,
-        traceback,
+        error: error === '' ? 'failed (no error message)' : boundText(error, MAX_ERROR_BYTES),
+        traceback: boundText(traceback, MAX_TRACEBACK_BYTES),
         attempt: lease.attempt,
         permanent: outcome === 'failed',
       };
@@ -499,10 +553,12 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
   }
 
   private reject(session: WorkSession, code: GrpcStatus, message: string, blockId: bigint | number | null = null): void {
-    session.send(rejectedResponse({ code, message, blockId: blockId === null ? null : BigInt(blockId) }));
+    const rejection = { code, message, blockId: blockId === null ? null : BigInt(blockId) };
+    if (session.refusals !== null) session.refusals.add(rejection);
+    else session.send(rejectedResponse(rejection));
   }
 
   private unknownTaskMessage(taskId: string): string {
-    return `unknown task id ${JSON.stringify(taskId)}; this server runs ${this.taskIds.map((t) => JSON.stringify(t)).join(', ')}`;
+    return `unknown task id ${quotePeerText(taskId)}; this server runs ${this.taskIds.map((t) => JSON.stringify(t)).join(', ')}`;
   }
 }

@@ -1,5 +1,6 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
-import type { WorkRequest, WorkResponse } from '../wire/work-messages.js';
+import { rejectedResponse, type WorkRequest, type WorkResponse } from '../wire/work-messages.js';
+import type { Refusals } from './refusals.js';
 
 /** Who is at the other end of a work stream, from its Hello. */
 export interface WorkerIdentity {
@@ -26,6 +27,8 @@ export class WorkSession {
   waitSent = false;
   shutdownSent = false;
   closed = false;
+  /** The refusals of the request being read, sent as one Rejected once it is read. */
+  refusals: Refusals | null = null;
 
   constructor(private readonly stream: ServerDuplexStream<WorkRequest, WorkResponse>) {}
 
@@ -39,7 +42,15 @@ export class WorkSession {
   }
 
   send(response: WorkResponse): void {
+    // Refusals gathered so far go first, so that replies keep the order of the requests' items.
+    if (this.refusals !== null && response.message.case !== 'rejected') this.flushRefusals();
     if (!this.closed) this.stream.write(response);
+  }
+
+  /** Sends the refusals gathered so far as one Rejected. */
+  flushRefusals(): void {
+    const rejection = this.refusals?.take() ?? null;
+    if (rejection !== null && !this.closed) this.stream.write(rejectedResponse(rejection));
   }
 
   /** Ends the stream with a gRPC status (the worker sees it as an error). */

@@ -97,6 +97,8 @@ export type WorkRequestBody =
   | { kind: 'start'; blockIds: WireBlockId[] }
   | { kind: 'renew'; blockIds: WireBlockId[] }
   | { kind: 'giveBack'; blockIds: WireBlockId[] }
+  /** A list longer than the reader allows (`readWorkRequest`'s `maxListLength`): refused whole, its items never read. */
+  | { kind: 'tooLong'; field: string; length: number; max: number }
   | { kind: 'empty' };
 
 /** A refusal: a gRPC status code, why, and the block it is about (null if none). */
@@ -189,8 +191,34 @@ function readRelease(release: Release): ReleaseReport {
   };
 }
 
-export function readWorkRequest(message: WorkRequest): WorkRequestBody {
+/** The first block-id list of a request longer than `max`, by field name, or null. */
+function overlongList(body: WorkRequest['message'], max: number): { field: string; length: number; max: number } | null {
+  const lists: [string, number][] =
+    body.case === 'releases'
+      ? [
+          ['Releases.releases', body.value.releases.length],
+          ['Releases.started', body.value.started.length],
+        ]
+      : body.case === 'start'
+        ? [['Start.block_ids', body.value.blockIds.length]]
+        : body.case === 'renew'
+          ? [['Renew.block_ids', body.value.blockIds.length]]
+          : body.case === 'giveBack'
+            ? [['GiveBack.block_ids', body.value.blockIds.length]]
+            : [];
+  for (const [field, length] of lists) if (length > max) return { field, length, max };
+  return null;
+}
+
+/**
+ * Reads a request. A block-id list longer than `maxListLength` is read as
+ * `tooLong` before anything per item is built, so that a list of 500,000
+ * ids costs no more than its length check.
+ */
+export function readWorkRequest(message: WorkRequest, maxListLength = Number.POSITIVE_INFINITY): WorkRequestBody {
   const body = message.message;
+  const overlong = overlongList(body, maxListLength);
+  if (overlong !== null) return { kind: 'tooLong', ...overlong };
   switch (body.case) {
     case 'hello': {
       const { taskId, workerId, language, host, pid } = body.value;
