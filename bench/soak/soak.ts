@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Roi, type RunSummary, Task, runBlockwise } from '../../src/index.js';
+import { workerTracker } from '../../tests/support/worker-tracker.js';
 
 const env = process.env;
 const blocks = Number(env['BLOCKS'] ?? '20000');
@@ -35,22 +36,7 @@ const task = new Task({
 });
 
 // Live worker pids, from the pool's started/exited events in JSON progress.
-const live = new Map<string, number>();
-let partial = '';
-const out = {
-  write(text: string): boolean {
-    const lines = (partial + text).split('\n');
-    partial = lines.pop()!;
-    for (const line of lines) {
-      const event = JSON.parse(line) as { event: string; kind?: string; workerId?: string; detail?: string };
-      if (event.event !== 'worker') continue;
-      const pid = /^pid (\d+):/.exec(event.detail ?? '');
-      if (event.kind === 'started' && pid !== null) live.set(event.workerId!, Number(pid[1]));
-      if (event.kind === 'exited') live.delete(event.workerId!);
-    }
-    return true;
-  },
-};
+const { out, live } = workerTracker();
 
 let kills = 0;
 const killer = setInterval(() => {

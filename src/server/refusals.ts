@@ -23,10 +23,11 @@ export class Refusals {
   /** The one Rejected to send for the refusals added since the last take, or null. Its code and about_block are the first refusal's. */
   take(): OutgoingRejection | null {
     const { first, count, more } = this;
+    // Most requests refuse nothing: that case allocates nothing.
+    if (first === null) return null;
     this.first = null;
     this.count = 0;
     this.more = [];
-    if (first === null) return null;
     if (count === 1) return first;
     const others = count - 1;
     const named = more.length > 0 ? `: block${more.length > 1 ? 's' : ''} ${more.join(', ')}${others > more.length ? ', …' : ''}` : '';

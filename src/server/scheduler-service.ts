@@ -35,7 +35,6 @@ import { PreChecks, postCheck, type PostCheckVerdict } from './block-checks.js';
 import { boundText, MAX_ERROR_BYTES, MAX_TRACEBACK_BYTES } from './failure-text.js';
 import { isRefusal, type Lease, Leases } from './leases.js';
 import { quotePeerText } from './peer-text.js';
-import { Refusals } from './refusals.js';
 import { serverVersion } from './version.js';
 import { WorkSession } from './work-session.js';
 
@@ -227,12 +226,12 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
     if (session.closed) return;
     // The refusals of one request go out as one Rejected (one more per other reply it causes),
     // whatever the request's length.
-    session.refusals = new Refusals();
+    session.reading = true;
     try {
       this.readRequest(session, message);
     } finally {
       session.flushRefusals();
-      session.refusals = null;
+      session.reading = false;
     }
   }
 
@@ -554,7 +553,7 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
 
   private reject(session: WorkSession, code: GrpcStatus, message: string, blockId: bigint | number | null = null): void {
     const rejection = { code, message, blockId: blockId === null ? null : BigInt(blockId) };
-    if (session.refusals !== null) session.refusals.add(rejection);
+    if (session.reading) session.refusals.add(rejection);
     else session.send(rejectedResponse(rejection));
   }
 

@@ -1,6 +1,6 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { rejectedResponse, type WorkRequest, type WorkResponse } from '../wire/work-messages.js';
-import type { Refusals } from './refusals.js';
+import { Refusals } from './refusals.js';
 
 /** Who is at the other end of a work stream, from its Hello. */
 export interface WorkerIdentity {
@@ -27,8 +27,10 @@ export class WorkSession {
   waitSent = false;
   shutdownSent = false;
   closed = false;
-  /** The refusals of the request being read, sent as one Rejected once it is read. */
-  refusals: Refusals | null = null;
+  /** The refusals of the request being read, sent as one Rejected once it is read (one instance per stream, reused). */
+  readonly refusals = new Refusals();
+  /** A request is being read: refusals are gathered rather than sent. */
+  reading = false;
 
   constructor(private readonly stream: ServerDuplexStream<WorkRequest, WorkResponse>) {}
 
@@ -43,13 +45,13 @@ export class WorkSession {
 
   send(response: WorkResponse): void {
     // Refusals gathered so far go first, so that replies keep the order of the requests' items.
-    if (this.refusals !== null && response.message.case !== 'rejected') this.flushRefusals();
+    if (this.reading && response.message.case !== 'rejected') this.flushRefusals();
     if (!this.closed) this.stream.write(response);
   }
 
   /** Sends the refusals gathered so far as one Rejected. */
   flushRefusals(): void {
-    const rejection = this.refusals?.take() ?? null;
+    const rejection = this.refusals.take();
     if (rejection !== null && !this.closed) this.stream.write(rejectedResponse(rejection));
   }
 

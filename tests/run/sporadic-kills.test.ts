@@ -11,30 +11,10 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type RunSummary, runBlockwise } from '../../src/index.js';
 import { lineTask } from '../support/line-task.js';
+import { workerTracker } from '../support/worker-tracker.js';
 
 const workerScript = fileURLToPath(new URL('../fixtures/record-worker.js', import.meta.url));
 const BLOCKS = 600;
-
-/** The pool's `started`/`exited` events, read from JSON progress: the pids of live workers. */
-function workerTracker(): { out: { write(text: string): boolean }; live: Map<string, number> } {
-  const live = new Map<string, number>();
-  let partial = '';
-  const out = {
-    write(text: string): boolean {
-      const lines = (partial + text).split('\n');
-      partial = lines.pop()!;
-      for (const line of lines) {
-        const event = JSON.parse(line) as { event: string; kind?: string; workerId?: string; detail?: string };
-        if (event.event !== 'worker') continue;
-        const pid = /^pid (\d+):/.exec(event.detail ?? '');
-        if (event.kind === 'started' && pid !== null) live.set(event.workerId!, Number(pid[1]));
-        if (event.kind === 'exited') live.delete(event.workerId!);
-      }
-      return true;
-    },
-  };
-  return { out, live };
-}
 
 test('workers SIGKILLed one at a time, more often than maxWorkerRestarts, while making progress: the run succeeds', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'daisychain-soak-'));
