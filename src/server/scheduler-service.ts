@@ -8,6 +8,7 @@ import { Scheduler, type SchedulerOptions } from '../scheduler/scheduler.js';
 import { warmUpScheduler } from '../scheduler/warm-up.js';
 import { blockToWire } from '../wire/convert.js';
 import { MAX_ACQUIRE } from '../wire/limits.js';
+import { isMalformed, type MalformedRequest } from '../wire/service-definition.js';
 import {
   readTaskStatesRequest,
   taskStatesResponse,
@@ -143,7 +144,7 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
 
   // -- gRPC handlers ---------------------------------------------------------
 
-  readonly work = (stream: ServerDuplexStream<WorkRequest, WorkResponse>): void => {
+  readonly work = (stream: ServerDuplexStream<WorkRequest | MalformedRequest, WorkResponse>): void => {
     const session = new WorkSession(stream);
     if (this.sessions.size >= this.maxStreams) {
       session.fail(GrpcStatus.RESOURCE_EXHAUSTED, `this server has ${this.sessions.size} work streams open, its limit; try again later`);
@@ -158,7 +159,12 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
     }, this.helloTimeoutMs);
     helloTimer.unref();
     stream.on('close', () => clearTimeout(helloTimer));
-    stream.on('data', (request: WorkRequest) => {
+    stream.on('data', (request: WorkRequest | MalformedRequest) => {
+      if (isMalformed(request)) {
+        session.fail(GrpcStatus.INVALID_ARGUMENT, request.message);
+        this.closeSession(session, 'it sent a malformed message');
+        return;
+      }
       try {
         this.onRequest(session, request);
       } catch (error) {
@@ -178,9 +184,13 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
   };
 
   readonly getTaskStates = (
-    call: ServerUnaryCall<GetTaskStatesRequest, GetTaskStatesResponse>,
+    call: ServerUnaryCall<GetTaskStatesRequest | MalformedRequest, GetTaskStatesResponse>,
     callback: sendUnaryData<GetTaskStatesResponse>,
   ): void => {
+    if (isMalformed(call.request)) {
+      callback({ code: GrpcStatus.INVALID_ARGUMENT, details: call.request.message });
+      return;
+    }
     const asked = readTaskStatesRequest(call.request);
     const unknown = asked.filter((id) => !this.taskById.has(id));
     if (unknown.length > 0) {
@@ -190,7 +200,11 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
     callback(null, taskStatesResponse(this.states(), asked.length > 0 ? asked : this.taskIds));
   };
 
-  readonly watchProgress = (call: ServerWritableStream<WatchProgressRequest, WatchProgressResponse>): void => {
+  readonly watchProgress = (call: ServerWritableStream<WatchProgressRequest | MalformedRequest, WatchProgressResponse>): void => {
+    if (isMalformed(call.request)) {
+      call.emit('error', Object.assign(new Error(call.request.message), { code: GrpcStatus.INVALID_ARGUMENT, details: call.request.message }));
+      return;
+    }
     let pending: NodeJS.Timeout | undefined;
     const send = (failure?: FailureRecord): void => {
       call.write(watchProgressResponse(this.states(), this.finished, failure));

@@ -1,5 +1,5 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
-import { rejectedResponse, type WorkRequest, type WorkResponse } from '../wire/work-messages.js';
+import { rejectedResponse, type WorkResponse } from '../wire/work-messages.js';
 import { Refusals } from './refusals.js';
 
 /** Who is at the other end of a work stream, from its Hello. */
@@ -32,7 +32,8 @@ export class WorkSession {
   /** A request is being read: refusals are gathered rather than sent. */
   reading = false;
 
-  constructor(private readonly stream: ServerDuplexStream<WorkRequest, WorkResponse>) {}
+  // Only written to: what the stream reads is the service's business.
+  constructor(private readonly stream: ServerDuplexStream<unknown, WorkResponse>) {}
 
   get taskId(): string | null {
     return this.identity?.taskId ?? null;

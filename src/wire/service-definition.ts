@@ -17,7 +17,7 @@ export function grpcServiceDefinition(service: DescService): ServiceDefinition {
       requestStream: streamsIn,
       responseStream: streamsOut,
       requestSerialize: serializer(method.input),
-      requestDeserialize: deserializer(method.input),
+      requestDeserialize: requestDeserializer(method.input),
       responseSerialize: serializer(method.output),
       responseDeserialize: deserializer(method.output),
     };
@@ -38,6 +38,37 @@ function deserializer<Desc extends DescMessage>(schema: Desc): (bytes: Buffer) =
       return fromBinary(schema, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     } catch (error) {
       throw new Error(`malformed ${schema.typeName} message: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+}
+
+/**
+ * A request the server could not decode. grpc-js answers a deserializer that
+ * throws with INTERNAL, which blames the server; handing this to the handler
+ * instead lets it answer INVALID_ARGUMENT, which blames the sender.
+ */
+export class MalformedRequest {
+  constructor(
+    readonly typeName: string,
+    readonly reason: string,
+  ) {}
+
+  get message(): string {
+    return `malformed ${this.typeName} message: ${this.reason}`;
+  }
+}
+
+export function isMalformed(request: unknown): request is MalformedRequest {
+  return request instanceof MalformedRequest;
+}
+
+function requestDeserializer<Desc extends DescMessage>(schema: Desc): (bytes: Buffer) => MessageShape<Desc> | MalformedRequest {
+  return (bytes) => {
+    try {
+      return fromBinary(schema, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    } catch (error) {
+      // The decoder's words are short and name no payload, but a bound costs nothing.
+      return new MalformedRequest(schema.typeName, (error instanceof Error ? error.message : String(error)).slice(0, 200));
     }
   };
 }

@@ -52,14 +52,20 @@ describe('work protocol', () => {
     stream.close();
   });
 
-  test('a malformed message ends only its own stream, with a readable error', async () => {
+  test('a malformed message ends only its own stream with INVALID_ARGUMENT, and a readable error', async () => {
     const before = snapshot(service);
+    const honest = new RawStream(server.address);
+    honest.send(hello('up', 'honest'));
     const stream = new RawStream(server.address, () => Buffer.from([0x0a, 0xff, 0xff, 0xff]));
     stream.send(hello('up'));
     assert.equal(await stream.next(), null);
-    assert.ok(stream.error !== null);
-    assert.match(`${stream.error.details}`, /deserializ|malformed/i);
+    assert.equal(stream.error?.code, status.INVALID_ARGUMENT);
+    assert.match(`${stream.error!.details}`, /^malformed daisychain\.v1\.WorkRequest message: /);
     assert.equal(snapshot(service), before);
+    // The stream beside it is still served.
+    honest.send(acquire());
+    assert.equal((await honest.nextOf('blocks')).blocks.length, 1);
+    honest.close();
     stream.close();
   });
 
@@ -267,6 +273,22 @@ test('GetTaskStates and the WatchProgress feed report the states until every tas
   const unknown = await states(['x']);
   assert.equal(unknown.code, status.NOT_FOUND);
   assert.match(unknown.details!, /unknown task id "x"/);
+  // Bytes that are no GetTaskStatesRequest (a field 1 whose length runs past the end) blame the sender.
+  const garbage = (): Buffer => Buffer.from([0x0a, 0x7f, 0x01]);
+  const malformed = await new Promise<{ code: number; details: string }>((resolve) => {
+    const m = methods['getTaskStates']!;
+    grpc.makeUnaryRequest(m.path, garbage, m.responseDeserialize, null, (error) => resolve({ code: error?.code ?? -1, details: error?.details ?? '' }));
+  });
+  assert.equal(malformed.code, status.INVALID_ARGUMENT);
+  assert.match(malformed.details, /^malformed daisychain\.v1\.GetTaskStatesRequest message: /);
+  const malformedWatch = await new Promise<{ code: number; details: string }>((resolve) => {
+    const m = methods['watchProgress']!;
+    const call = grpc.makeServerStreamRequest(m.path, garbage, m.responseDeserialize, null);
+    call.on('data', () => resolve({ code: -2, details: 'sent data' }));
+    call.on('error', (error: { code: number; details: string }) => resolve(error));
+  });
+  assert.equal(malformedWatch.code, status.INVALID_ARGUMENT);
+  assert.match(malformedWatch.details, /^malformed daisychain\.v1\.WatchProgressRequest message: /);
 
   const watch = methods['watchProgress']!;
   const feed = grpc.makeServerStreamRequest(watch.path, watch.requestSerialize, watch.responseDeserialize, create(WatchProgressRequestSchema));
