@@ -1,4 +1,5 @@
 import type { FailureRecord } from '../model/failure-record.js';
+import { KEPT_PERMANENT_FAILURES } from '../server/failure-history.js';
 import type { SchedulerService } from '../server/scheduler-service.js';
 import type { ProgressMode } from './progress.js';
 import { countsOf, type TaskCounts } from './task-counts.js';
@@ -20,8 +21,8 @@ export interface RunSummary {
 }
 
 export function summarize(service: SchedulerService, seconds: number, interrupted: boolean): RunSummary {
-  const lastFailure = new Map<string, FailureRecord>();
-  for (const f of service.failures) lastFailure.set(`${f.taskId}/${f.blockId}`, f);
+  const unkept =
+    service.failureRecordsDropped > 0 ? `failed (its error was not kept: the server keeps those of the first ${KEPT_PERMANENT_FAILURES} blocks that failed for good)` : null;
   const failedBlocks: FailureRecord[] = [];
   const tasks: TaskSummary[] = [];
   let succeeded = !interrupted;
@@ -29,9 +30,9 @@ export function summarize(service: SchedulerService, seconds: number, interrupte
     if (!state.succeededEntirely()) succeeded = false;
     tasks.push({ ...countsOf(taskId, state), abandoned: state.abandoned });
     for (const blockId of service.failedBlockIds(taskId)) {
-      const failure = lastFailure.get(`${taskId}/${blockId}`);
+      const failure = service.permanentFailure(taskId, blockId);
       failedBlocks.push(
-        failure ?? { taskId, blockId, workerId: '-', error: 'failed without running (task abandoned)', traceback: '', attempt: 0, permanent: true },
+        failure ?? { taskId, blockId, workerId: '-', error: unkept ?? 'failed without running (task abandoned)', traceback: '', attempt: 0, permanent: true },
       );
     }
   }

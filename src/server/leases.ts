@@ -23,8 +23,9 @@ export interface LeaseRefusal {
 
 /**
  * The one record of who holds which block: each lease by block and by
- * stream, with its timeout timer, and the blocks taken back from a stream
- * on timeout (so that a late release is refused with the right reason).
+ * stream, with its timeout timer, and the last RECLAIMED_REMEMBERED blocks
+ * taken back from a stream on timeout (so that a late release is refused
+ * with the right reason).
  */
 export class Leases {
   /** taskId -> blockId -> lease. */
@@ -116,10 +117,19 @@ export class Leases {
     let taken = this.reclaimed.get(lease.session);
     if (taken === undefined) this.reclaimed.set(lease.session, (taken = new Set()));
     taken.add(lease.block.blockId);
+    // A Set iterates in insertion order: its first entry is the oldest.
+    if (taken.size > RECLAIMED_REMEMBERED) taken.delete(taken.values().next().value!);
     this.end(lease);
     this.onExpire(lease);
   }
 }
+
+/**
+ * Blocks taken back on timeout remembered per stream, newest kept: only for
+ * the wording of a late release's refusal, so a stream whose blocks keep
+ * timing out must not grow it for ever.
+ */
+export const RECLAIMED_REMEMBERED = 1024;
 
 export function isRefusal(found: Lease | LeaseRefusal): found is LeaseRefusal {
   return 'code' in found;

@@ -33,6 +33,7 @@ import {
   type WorkResponse,
 } from '../wire/work-messages.js';
 import { PreChecks, postCheck, type PostCheckVerdict } from './block-checks.js';
+import { FailureHistory } from './failure-history.js';
 import { boundText, MAX_ERROR_BYTES, MAX_TRACEBACK_BYTES } from './failure-text.js';
 import { isRefusal, type Lease, Leases } from './leases.js';
 import { quotePeerText } from './peer-text.js';
@@ -78,7 +79,7 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
   /** Streams per task that asked for blocks and wait for them, oldest first. */
   private readonly parked = new Map<string, Set<WorkSession>>();
   private readonly sessions = new Set<WorkSession>();
-  readonly failures: FailureRecord[] = [];
+  private readonly failureHistory = new FailureHistory();
   private finishedEmitted = false;
   private readonly preChecks: PreChecks;
   private changeScheduled = false;
@@ -125,6 +126,25 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
   /** Ids of the blocks of a task that failed for good, in order of failure. */
   failedBlockIds(taskId: string): readonly number[] {
     return this.scheduler.failedBlockIds(taskId);
+  }
+
+  /** The most recent failed attempts (at most RECENT_FAILURES), oldest first. */
+  get failures(): FailureRecord[] {
+    return this.failureHistory.recent();
+  }
+
+  /**
+   * The attempt with which a block failed for good. Undefined when it failed
+   * without running (its task was abandoned), or when more blocks failed than
+   * the history keeps (`failureRecordsDropped`).
+   */
+  permanentFailure(taskId: string, blockId: number): FailureRecord | undefined {
+    return this.failureHistory.permanentFailure(taskId, blockId);
+  }
+
+  /** Blocks failed for good whose failure record was not kept. */
+  get failureRecordsDropped(): number {
+    return this.failureHistory.droppedPermanent;
   }
 
   get finished(): boolean {
@@ -476,7 +496,7 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
         attempt: lease.attempt,
         permanent: outcome === 'failed',
       };
-      this.failures.push(record);
+      this.failureHistory.add(record);
       this.emit('failure', record);
       this.emit('workerRelease', record.workerId, block.taskId, false);
     } else if (session.identity !== null) {

@@ -127,3 +127,43 @@ test("a failure keeps at most 4 KiB of error and 64 KiB of traceback, marked as 
   raw.close();
   await server.close();
 });
+
+test('the failure history is bounded: the last 100 attempts, and the records of the first 1000 blocks failed for good', async () => {
+  const { KEPT_PERMANENT_FAILURES, RECENT_FAILURES } = await import('../../src/server/failure-history.js');
+  const { summarize } = await import('../../src/run/summary.js');
+  const total = KEPT_PERMANENT_FAILURES + 100;
+  const service = new SchedulerService([lineTask('t', total, { maxRetries: 0 })]);
+  const server = await startServer(service);
+  const raw = new RawStream(server.address);
+  raw.send(hello('t', 'raw'));
+  let failed = 0;
+  while (failed < total) {
+    raw.send(acquire(1024));
+    const blocks = (await raw.nextOf('blocks')).blocks;
+    const releases = blocks.map((b) => create(ReleaseSchema, { blockId: b.blockId, status: WireBlockStatus.FAILED, error: `boom ${b.blockId}`, traceback: 't'.repeat(1000) }));
+    raw.send({ case: 'releases', value: create(ReleasesSchema, { releases }) });
+    failed += blocks.length;
+  }
+  await raw.nextOf('shutdown');
+  assert.equal(service.state('t').failedCount, total);
+
+  const recent = service.failures;
+  assert.equal(recent.length, RECENT_FAILURES);
+  assert.deepEqual(
+    recent.map((f) => f.blockId),
+    Array.from({ length: RECENT_FAILURES }, (_, i) => total - RECENT_FAILURES + i),
+    'the newest, oldest first',
+  );
+  assert.equal(service.failureRecordsDropped, total - KEPT_PERMANENT_FAILURES);
+  assert.equal(service.permanentFailure('t', 0)?.error, 'boom 0');
+  assert.equal(service.permanentFailure('t', KEPT_PERMANENT_FAILURES - 1)?.error, `boom ${KEPT_PERMANENT_FAILURES - 1}`);
+  assert.equal(service.permanentFailure('t', KEPT_PERMANENT_FAILURES), undefined);
+
+  // The summary still names every block that failed, with its error where it was kept.
+  const summary = summarize(service, 1, false);
+  assert.equal(summary.failedBlocks.length, total);
+  assert.equal(summary.failedBlocks[0]!.error, 'boom 0');
+  assert.match(summary.failedBlocks.at(-1)!.error, /its error was not kept: the server keeps those of the first 1000 blocks/);
+  raw.close();
+  await server.close();
+});
