@@ -21,6 +21,7 @@ const LAYERS = [
   ['wire'], // protobuf <-> model conversions; the only user of src/gen
   ['server', 'client'], // the two ends of the protocol: neither knows the other
   ['workers'], // worker pools and launchers
+  ['pipelines'], // many pipelines in one server: the control plane, the one pipeline schema
   ['run'], // runBlockwise: server + workers in one call
   ['cli'], // nothing in src imports the CLI
 ];

@@ -54,6 +54,8 @@ export class Client {
   readonly context: WorkerContext;
   readonly taskId: string;
   readonly workerId: string;
+  /** The context's `pipeline_id`, '' when it names none (the server's only pipeline). */
+  readonly pipelineId: string;
   readonly prefetch: number;
   /** Requests the server refused, oldest first. */
   readonly rejections: Rejection[] = [];
@@ -79,9 +81,10 @@ export class Client {
 
   constructor(context?: WorkerContext, options: ClientOptions = {}) {
     this.context = context ?? contextFromEnv();
-    const { host, port, taskId, workerId } = requireContextEntries(this.context);
+    const { host, port, taskId, workerId, pipelineId } = requireContextEntries(this.context);
     this.taskId = taskId;
     this.workerId = workerId;
+    this.pipelineId = pipelineId;
     this.prefetch = options.prefetch ?? 1;
     if (!Number.isInteger(this.prefetch) || this.prefetch < 1 || this.prefetch > MAX_ACQUIRE) {
       throw new ClientError(`prefetch must be an integer from 1 to ${MAX_ACQUIRE}, got ${options.prefetch}`);
@@ -105,7 +108,7 @@ export class Client {
     });
     this.call.on('end', () => this.onFailure(null));
     this.send(
-      helloRequest({ taskId, workerId, language: options.language ?? 'typescript', host: hostname(), pid: process.pid }),
+      helloRequest({ taskId, workerId, language: options.language ?? 'typescript', host: hostname(), pid: process.pid, pipelineId: this.pipelineId }),
     );
   }
 

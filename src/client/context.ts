@@ -1,6 +1,7 @@
 /**
  * daisy's worker context: `key=value` pairs joined by `:` in the environment
- * variable DAISY_CONTEXT (hostname, port, task_id, worker_id, logdir), so
+ * variable DAISY_CONTEXT (hostname, port, task_id, worker_id, logdir, and
+ * pipeline_id on a server of several pipelines), so
  * that worker scripts written for daisy find a daisychain server unchanged.
  */
 export const CONTEXT_VARIABLE = 'DAISY_CONTEXT';
@@ -47,10 +48,17 @@ export function contextFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerCont
 }
 
 /** The entries a client needs, checked. */
-export function requireContextEntries(context: WorkerContext): { host: string; port: number; taskId: string; workerId: string } {
+export function requireContextEntries(context: WorkerContext): { host: string; port: number; taskId: string; workerId: string; pipelineId: string } {
   const missing = ['hostname', 'port', 'task_id'].filter((key) => context[key] === undefined);
   if (missing.length > 0) throw new ContextError(`the worker context lacks ${missing.join(', ')}`);
   const port = Number(context['port']);
   if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new ContextError(`bad port ${JSON.stringify(context['port'])} in the worker context`);
-  return { host: context['hostname']!, port, taskId: context['task_id']!, workerId: context['worker_id'] ?? `${process.pid}` };
+  return {
+    host: context['hostname']!,
+    port,
+    taskId: context['task_id']!,
+    workerId: context['worker_id'] ?? `${process.pid}`,
+    // Task ids are scoped by pipeline; a context without one serves the server's only pipeline.
+    pipelineId: context['pipeline_id'] ?? '',
+  };
 }

@@ -32,6 +32,8 @@ export interface TaskOptions {
    * `processFunction` by runBlockwise.
    */
   workerCommand?: readonly string[] | null;
+  /** Variables added to the environment of each `workerCommand` process (not DAISY_CONTEXT, which the pool sets). */
+  workerEnv?: Readonly<Record<string, string>>;
   /**
    * Worker processes that crash (or are restarted) more than this many times
    * in a row, with no block succeeding in between, make runBlockwise abandon
@@ -62,31 +64,54 @@ export const TASK_LIMITS = {
 /**
  * A task id names the task's log directory (`<logDir>/<taskId>/`) and travels
  * in DAISY_CONTEXT, whose entries are split on ':' and '=': only characters
- * that are safe in both, and in a terminal, are allowed.
+ * that are safe in both, and in a terminal, are allowed ("." and ".." would
+ * name no directory of its own).
  */
-const TASK_ID_PATTERN = /^[A-Za-z0-9._-]+$/;
+export const TASK_ID_PATTERN = /^(?!\.\.?$)[A-Za-z0-9._-]+$/;
+
+/**
+ * The words of each rule, after the field's name, shared by the Task
+ * constructor and the pipeline schema (src/pipelines/spec-schema.ts), so that
+ * a rule reads the same whether TypeScript code, a pipeline file or the
+ * control plane broke it.
+ */
+export const TASK_RULE_TEXT = {
+  taskIdType: (value: unknown) => `must be a non-empty string, got ${JSON.stringify(value)}`,
+  taskIdLength: (length: number) => `must be at most ${TASK_LIMITS.maxTaskIdLength} characters, got ${length}`,
+  taskIdCharacters: (value: string) =>
+    `must consist of letters, digits, '.', '_' and '-' (and not be "." or ".."), since it names the task's log directory and travels in DAISY_CONTEXT; got ${JSON.stringify(value)}`,
+  count: (min: number, value: unknown) => `must be ${min === 0 ? 'a non-negative' : 'a positive'} integer, got ${String(value)}`,
+  atMost: (max: number, value: unknown) => `must be at most ${max}, got ${String(value)}`,
+  timeout: (value: unknown) => `must be a positive number of seconds or null, got ${String(value)}`,
+  timeoutAtMost: (value: unknown) =>
+    `must be at most ${TASK_LIMITS.maxTimeoutSeconds} seconds (24 days), or null for no limit; got ${String(value)}`,
+  fit: (value: unknown) => `must be one of ${FITS.join(', ')}, got ${JSON.stringify(value)}`,
+  workerCommand: () => 'must be a non-empty array of strings (program and arguments)',
+  workerEnv: () => `must map variable names (non-empty, without '=' or NUL, not ${WORKER_ENV_RESERVED}) to strings without NUL`,
+} as const;
+
+/** The variable the pools set themselves: a task's `workerEnv` may not set it. */
+export const WORKER_ENV_RESERVED = 'DAISY_CONTEXT';
+
+/** A `workerEnv` a process can be started with: names without '=' or NUL, values without NUL, DAISY_CONTEXT left to the pool. */
+export function isWorkerEnv(env: unknown): env is Readonly<Record<string, string>> {
+  if (typeof env !== 'object' || env === null || Array.isArray(env)) return false;
+  return Object.entries(env).every(
+    ([name, value]) => /^[^=\0]+$/.test(name) && name !== WORKER_ENV_RESERVED && typeof value === 'string' && !value.includes('\0'),
+  );
+}
 
 function checkTaskId(taskId: unknown): string {
-  if (typeof taskId !== 'string' || taskId.length === 0) {
-    throw new TaskValidationError(`taskId must be a non-empty string, got ${JSON.stringify(taskId)}`);
-  }
-  if (taskId.length > TASK_LIMITS.maxTaskIdLength) {
-    throw new TaskValidationError(`taskId must be at most ${TASK_LIMITS.maxTaskIdLength} characters, got ${taskId.length}`);
-  }
-  if (!TASK_ID_PATTERN.test(taskId) || taskId === '.' || taskId === '..') {
-    throw new TaskValidationError(
-      `taskId must consist of letters, digits, '.', '_' and '-' (and not be "." or ".."), since it names the task's log directory and travels in DAISY_CONTEXT; got ${JSON.stringify(taskId)}`,
-    );
-  }
+  if (typeof taskId !== 'string' || taskId.length === 0) throw new TaskValidationError(`taskId ${TASK_RULE_TEXT.taskIdType(taskId)}`);
+  if (taskId.length > TASK_LIMITS.maxTaskIdLength) throw new TaskValidationError(`taskId ${TASK_RULE_TEXT.taskIdLength(taskId.length)}`);
+  if (!TASK_ID_PATTERN.test(taskId)) throw new TaskValidationError(`taskId ${TASK_RULE_TEXT.taskIdCharacters(taskId)}`);
   return taskId;
 }
 
 /** An integer option within [min, max]. */
 function checkCount(where: string, name: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min) {
-    throw new TaskValidationError(`${where}: ${name} must be ${min === 0 ? 'a non-negative' : 'a positive'} integer, got ${value}`);
-  }
-  if (value > max) throw new TaskValidationError(`${where}: ${name} must be at most ${max}, got ${value}`);
+  if (!Number.isInteger(value) || value < min) throw new TaskValidationError(`${where}: ${name} ${TASK_RULE_TEXT.count(min, value)}`);
+  if (value > max) throw new TaskValidationError(`${where}: ${name} ${TASK_RULE_TEXT.atMost(max, value)}`);
   return value;
 }
 
@@ -110,6 +135,7 @@ export class Task {
   readonly timeout: number | null;
   readonly upstreamTasks: readonly Task[];
   readonly workerCommand: readonly string[] | null;
+  readonly workerEnv: Readonly<Record<string, string>>;
   readonly maxWorkerRestarts: number;
 
   constructor(options: TaskOptions) {
@@ -145,16 +171,16 @@ export class Task {
     }
     const fit = options.fit ?? 'valid';
     if (!FITS.includes(fit)) {
-      throw new TaskValidationError(`${where}: fit must be one of ${FITS.join(', ')}, got ${JSON.stringify(fit)}`);
+      throw new TaskValidationError(`${where}: fit ${TASK_RULE_TEXT.fit(fit)}`);
     }
     const numWorkers = checkCount(where, 'numWorkers', options.numWorkers ?? 1, 1, TASK_LIMITS.maxWorkers);
     const maxRetries = checkCount(where, 'maxRetries', options.maxRetries ?? 2, 0, TASK_LIMITS.maxRetries);
     const timeout = options.timeout ?? null;
     if (timeout !== null && !(typeof timeout === 'number' && timeout > 0 && Number.isFinite(timeout))) {
-      throw new TaskValidationError(`${where}: timeout must be a positive number of seconds or null, got ${timeout}`);
+      throw new TaskValidationError(`${where}: timeout ${TASK_RULE_TEXT.timeout(timeout)}`);
     }
     if (timeout !== null && timeout > TASK_LIMITS.maxTimeoutSeconds) {
-      throw new TaskValidationError(`${where}: timeout must be at most ${TASK_LIMITS.maxTimeoutSeconds} seconds (24 days), or null for no limit; got ${timeout}`);
+      throw new TaskValidationError(`${where}: timeout ${TASK_RULE_TEXT.timeoutAtMost(timeout)}`);
     }
     const upstreamTasks = options.upstreamTasks ?? [];
     for (const upstream of upstreamTasks) {
@@ -168,8 +194,10 @@ export class Task {
     const check = options.checkFunction ?? null;
     const workerCommand = options.workerCommand ?? null;
     if (workerCommand !== null && (!Array.isArray(workerCommand) || workerCommand.length === 0 || !workerCommand.every((a) => typeof a === 'string'))) {
-      throw new TaskValidationError(`${where}: workerCommand must be a non-empty array of strings (program and arguments)`);
+      throw new TaskValidationError(`${where}: workerCommand ${TASK_RULE_TEXT.workerCommand()}`);
     }
+    const workerEnv = options.workerEnv ?? {};
+    if (!isWorkerEnv(workerEnv)) throw new TaskValidationError(`${where}: workerEnv ${TASK_RULE_TEXT.workerEnv()}`);
     const maxWorkerRestarts = checkCount(where, 'maxWorkerRestarts', options.maxWorkerRestarts ?? 10, 0, TASK_LIMITS.maxWorkerRestarts);
 
     this.taskId = taskId;
@@ -187,6 +215,7 @@ export class Task {
     this.timeout = timeout;
     this.upstreamTasks = [...upstreamTasks];
     this.workerCommand = workerCommand === null ? null : [...workerCommand];
+    this.workerEnv = { ...workerEnv };
     this.maxWorkerRestarts = maxWorkerRestarts;
   }
 

@@ -38,20 +38,19 @@ import { boundText, MAX_ERROR_BYTES, MAX_TRACEBACK_BYTES } from './failure-text.
 import { isRefusal, type Lease, Leases } from './leases.js';
 import { quotePeerText } from './peer-text.js';
 import { serverVersion } from './version.js';
-import { WorkSession } from './work-session.js';
+import type { WorkSession } from './work-session.js';
+import { type WorkStreamLimits, type WorkStreamOwner, WorkStreams } from './work-streams.js';
 
 export type { FailureRecord };
+export { HELLO_TIMEOUT_MS, MAX_STREAMS } from './work-streams.js';
 
-/** How long a new work stream may take to say Hello before it is closed. */
-export const HELLO_TIMEOUT_MS = 10_000;
-/** The most work streams open at once; a stream beyond it ends at once with RESOURCE_EXHAUSTED. */
-export const MAX_STREAMS = 10_000;
-
-export interface SchedulerServiceOptions extends Omit<SchedulerOptions, 'checks'> {
-  /** Default HELLO_TIMEOUT_MS. */
-  helloTimeoutMs?: number;
-  /** Default MAX_STREAMS. */
-  maxStreams?: number;
+export interface SchedulerServiceOptions extends Omit<SchedulerOptions, 'checks'>, WorkStreamLimits {
+  /**
+   * The pipeline this scheduler runs, sent in Welcome; a Hello naming
+   * another is refused when this service is the whole server (`work`).
+   * Default '': the server's only pipeline.
+   */
+  pipelineId?: string;
 }
 
 export interface SchedulerServiceEvents {
@@ -70,7 +69,8 @@ export interface SchedulerServiceEvents {
  * close or time out, and reports progress. Every request is checked before
  * anything changes; a refused request changes nothing.
  */
-export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
+export class SchedulerService extends EventEmitter<SchedulerServiceEvents> implements WorkStreamOwner {
+  readonly pipelineId: string;
   private readonly scheduler: Scheduler;
   private readonly taskById = new Map<string, Task>();
   private readonly leases: Leases;
@@ -80,19 +80,21 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
   private readonly parked = new Map<string, Set<WorkSession>>();
   private readonly sessions = new Set<WorkSession>();
   private readonly failureHistory = new FailureHistory();
+  /** Why a task ended early (abandoned, cancelled), for the Shutdown of its streams. */
+  private readonly overReasons = new Map<string, string>();
   private finishedEmitted = false;
   private readonly preChecks: PreChecks;
   private changeScheduled = false;
 
-  private readonly helloTimeoutMs: number;
-  private readonly maxStreams: number;
+  /** The work streams when this service is the whole server (`work`); a server of many pipelines has its own. */
+  private readonly streams: WorkStreams;
 
   /** Pre-checks always run here, not in the scheduler, so that they may be asynchronous (block-checks.ts). */
   constructor(tasks: readonly Task[], serviceOptions: SchedulerServiceOptions = {}) {
     super();
-    const { helloTimeoutMs = HELLO_TIMEOUT_MS, maxStreams = MAX_STREAMS, ...options } = serviceOptions;
-    this.helloTimeoutMs = helloTimeoutMs;
-    this.maxStreams = maxStreams;
+    const { helloTimeoutMs, maxStreams, pipelineId = '', ...options } = serviceOptions;
+    this.streams = new WorkStreams({ helloTimeoutMs, maxStreams });
+    this.pipelineId = pipelineId;
     // A server's first task should not pay for compiling the scheduler (see warm-up.ts).
     warmUpScheduler();
     this.scheduler = new Scheduler(tasks, { ...options, checks: 'external' });
@@ -154,54 +156,70 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
 
   /** Gives up on a task: its remaining blocks fail, its downstream is orphaned, its workers are shut down. */
   abandonTask(taskId: string, reason: string): void {
-    this.scheduler.abandonTask(taskId);
-    this.preChecks.abandon(taskId);
+    this.abandonQuietly(taskId, null);
     for (const session of this.sessions) {
       if (session.taskId === taskId) this.shutdown(session, reason);
     }
     this.afterChange();
   }
 
+  /** `reason`, when given, is what the task's streams are told from now on (instead of "was abandoned"). */
+  private abandonQuietly(taskId: string, reason: string | null): void {
+    if (reason !== null && !this.state(taskId).isOver()) this.overReasons.set(taskId, reason);
+    this.scheduler.abandonTask(taskId);
+    this.preChecks.abandon(taskId);
+  }
+
+  /**
+   * Ends the whole run now (a cancelled pipeline): every task is abandoned,
+   * which fails its remaining blocks and orphans its downstream; every held
+   * block is taken back (its worker gets Revoked, and its release would be
+   * refused as not held) and fails for good, as blocks of an abandoned task
+   * do; every stream gets Shutdown with `reason`.
+   */
+  cancel(reason: string): void {
+    for (const task of this.tasks) this.abandonQuietly(task.taskId, reason);
+    for (const session of this.sessions) {
+      for (const lease of this.leases.heldBy(session)) {
+        session.send(revokedResponse(lease.block.blockId, reason));
+        if (lease.started) {
+          this.giveBack(lease, BlockStatus.FAILED, `cancelled: ${reason}`, '');
+        } else {
+          this.leases.end(lease);
+          this.scheduler.returnBlock(lease.block);
+        }
+      }
+      this.shutdown(session, reason);
+    }
+    this.afterChange();
+  }
+
   // -- gRPC handlers ---------------------------------------------------------
 
+  /** The Work handler when this service is the whole server; with several pipelines, src/pipelines routes streams to `adopt`. */
   readonly work = (stream: ServerDuplexStream<WorkRequest | MalformedRequest, WorkResponse>): void => {
-    const session = new WorkSession(stream);
-    if (this.sessions.size >= this.maxStreams) {
-      session.fail(GrpcStatus.RESOURCE_EXHAUSTED, `this server has ${this.sessions.size} work streams open, its limit; try again later`);
-      return;
-    }
-    this.sessions.add(session);
-    // A stream that never says Hello would hold its slot for ever.
-    const helloTimer = setTimeout(() => {
-      if (session.identity !== null || session.closed) return;
-      session.fail(GrpcStatus.FAILED_PRECONDITION, `no Hello within ${this.helloTimeoutMs} ms: a work stream must start with Hello`);
-      this.closeSession(session, 'it never said Hello');
-    }, this.helloTimeoutMs);
-    helloTimer.unref();
-    stream.on('close', () => clearTimeout(helloTimer));
-    stream.on('data', (request: WorkRequest | MalformedRequest) => {
-      if (isMalformed(request)) {
-        session.fail(GrpcStatus.INVALID_ARGUMENT, request.message);
-        this.closeSession(session, 'it sent a malformed message');
-        return;
-      }
-      try {
-        this.onRequest(session, request);
-      } catch (error) {
-        // A bug must not leave blocks stranded: end the stream, which reclaims them.
-        session.fail(GrpcStatus.INTERNAL, `internal error: ${error instanceof Error ? error.message : String(error)}`);
-        this.closeSession(session, 'the server failed on its request');
-      }
+    this.streams.accept(stream, (session, hello) => {
+      if (hello.pipelineId === '' || hello.pipelineId === this.pipelineId) return this;
+      const runs = this.pipelineId === '' ? 'runs one pipeline, whose workers send an empty pipeline_id' : `runs pipeline ${JSON.stringify(this.pipelineId)}`;
+      session.fail(GrpcStatus.NOT_FOUND, `unknown pipeline id ${quotePeerText(hello.pipelineId)}; this server ${runs}`);
+      return null;
     });
-    const close = (why: string) => () => this.closeSession(session, why);
-    stream.on('end', () => {
-      this.closeSession(session, 'its stream ended');
-      stream.end();
-    });
-    stream.on('cancelled', close('its stream was cancelled (worker gone)'));
-    stream.on('error', close('its stream failed'));
-    stream.on('close', close('its stream closed'));
   };
+
+  // -- WorkStreamOwner: the streams of this pipeline, their Hello read --------------
+
+  adopt(session: WorkSession, hello: HelloFields): void {
+    this.sessions.add(session);
+    this.onHello(session, hello);
+  }
+
+  request(session: WorkSession, message: WorkRequest): void {
+    this.onRequest(session, message);
+  }
+
+  release(session: WorkSession, why: string): void {
+    this.closeSession(session, why);
+  }
 
   readonly getTaskStates = (
     call: ServerUnaryCall<GetTaskStatesRequest | MalformedRequest, GetTaskStatesResponse>,
@@ -288,12 +306,6 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
       this.onHello(session, request.hello);
       return;
     }
-    if (session.identity === null) {
-      const name = request.kind === 'releases' ? (request.single ? 'release' : 'releases') : request.kind;
-      session.fail(GrpcStatus.FAILED_PRECONDITION, `a work stream must start with Hello, got ${name}`);
-      this.closeSession(session, 'it broke the protocol');
-      return;
-    }
     switch (request.kind) {
       case 'acquire':
         this.onAcquire(session, request.count, request.ahead);
@@ -324,15 +336,22 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
       return;
     }
     if (!this.taskById.has(hello.taskId)) {
+      // Ending the stream ends its session (WorkStreams).
       session.fail(GrpcStatus.NOT_FOUND, this.unknownTaskMessage(hello.taskId));
-      this.closeSession(session, 'it named an unknown task');
       return;
     }
     const workerId = hello.workerId === '' ? `stream-${session.id}` : hello.workerId;
     session.identity = { taskId: hello.taskId, workerId, language: hello.language, host: hello.host, pid: hello.pid };
     const timeout = this.taskById.get(hello.taskId)!.timeout;
     session.send(
-      welcomeResponse({ serverVersion: serverVersion(), taskId: hello.taskId, workerId, timeout, renewInterval: timeout === null ? null : timeout / 3 }),
+      welcomeResponse({
+        serverVersion: serverVersion(),
+        taskId: hello.taskId,
+        workerId,
+        timeout,
+        renewInterval: timeout === null ? null : timeout / 3,
+        pipelineId: this.pipelineId,
+      }),
     );
     if (this.state(hello.taskId).isOver()) this.shutdown(session, this.overReason(hello.taskId));
   }
@@ -574,6 +593,8 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
   }
 
   private overReason(taskId: string): string {
+    const early = this.overReasons.get(taskId);
+    if (early !== undefined) return early;
     return this.state(taskId).abandoned ? `task ${JSON.stringify(taskId)} was abandoned` : `task ${JSON.stringify(taskId)} is done`;
   }
 

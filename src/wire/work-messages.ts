@@ -34,9 +34,15 @@ import { MAX_ACQUIRE, MAX_MESSAGE_BYTES } from './limits.js';
 
 export type { BlockMessage, Release, WorkRequest, WorkResponse };
 
-/** daisychain.v1; `PROTOCOL_REVISION` counts the additions old clients may ignore (Welcome, Acquire.ahead, Start and Releases.started, Releases.acquire, Renew, GiveBack, Revoked, Rejected.about_block). */
+/**
+ * daisychain.v1; `PROTOCOL_REVISION` counts the additions old clients may
+ * ignore: 1 = Welcome, Acquire.ahead, Start and Releases.started,
+ * Releases.acquire, Renew, GiveBack, Revoked, Rejected.about_block; 2 =
+ * pipelines (Hello.pipeline_id, Welcome.pipeline_id, the pipeline_id of
+ * GetTaskStates and WatchProgress, PipelineService).
+ */
 export const PROTOCOL_VERSION = 1;
-export const PROTOCOL_REVISION = 1;
+export const PROTOCOL_REVISION = 2;
 
 /** Who a worker says it is, in the Hello that opens its stream. */
 export interface HelloFields {
@@ -45,6 +51,8 @@ export interface HelloFields {
   language: string;
   host: string;
   pid: number;
+  /** Empty: the server's only pipeline. */
+  pipelineId: string;
 }
 
 /** The server's answer to Hello. */
@@ -60,6 +68,8 @@ export interface WelcomeFields {
   renewInterval: number | null;
   maxAcquire: number;
   maxMessageBytes: number;
+  /** The pipeline the stream serves ('' from a server older than pipelines). */
+  pipelineId: string;
 }
 
 /**
@@ -221,8 +231,8 @@ export function readWorkRequest(message: WorkRequest, maxListLength = Number.POS
   if (overlong !== null) return { kind: 'tooLong', ...overlong };
   switch (body.case) {
     case 'hello': {
-      const { taskId, workerId, language, host, pid } = body.value;
-      return { kind: 'hello', hello: { taskId, workerId, language, host, pid } };
+      const { taskId, workerId, language, host, pid, pipelineId } = body.value;
+      return { kind: 'hello', hello: { taskId, workerId, language, host, pid, pipelineId } };
     }
     case 'acquire':
       return { kind: 'acquire', count: body.value.count, ahead: body.value.ahead };
@@ -287,6 +297,7 @@ export function welcomeResponse(welcome: Omit<WelcomeFields, 'protocolVersion' |
       renewIntervalSeconds: welcome.renewInterval ?? 0,
       maxAcquire: MAX_ACQUIRE,
       maxMessageBytes: MAX_MESSAGE_BYTES,
+      pipelineId: welcome.pipelineId,
     }),
   });
 }
@@ -322,6 +333,7 @@ export function readWorkResponse(message: WorkResponse): WorkResponseBody {
           renewInterval: w.renewIntervalSeconds > 0 ? w.renewIntervalSeconds : null,
           maxAcquire: w.maxAcquire,
           maxMessageBytes: w.maxMessageBytes,
+          pipelineId: w.pipelineId,
         },
       };
     }

@@ -68,21 +68,23 @@ class TaskState(_message.Message):
     def __init__(self, task_id: _Optional[str] = ..., started: _Optional[bool] = ..., total_block_count: _Optional[int] = ..., ready_count: _Optional[int] = ..., processing_count: _Optional[int] = ..., pending_count: _Optional[int] = ..., completed_count: _Optional[int] = ..., skipped_count: _Optional[int] = ..., failed_count: _Optional[int] = ..., orphaned_count: _Optional[int] = ..., done: _Optional[bool] = ..., abandoned: _Optional[bool] = ...) -> None: ...
 
 class Hello(_message.Message):
-    __slots__ = ("task_id", "worker_id", "language", "host", "pid")
+    __slots__ = ("task_id", "worker_id", "language", "host", "pid", "pipeline_id")
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     WORKER_ID_FIELD_NUMBER: _ClassVar[int]
     LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     HOST_FIELD_NUMBER: _ClassVar[int]
     PID_FIELD_NUMBER: _ClassVar[int]
+    PIPELINE_ID_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     worker_id: str
     language: str
     host: str
     pid: int
-    def __init__(self, task_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., language: _Optional[str] = ..., host: _Optional[str] = ..., pid: _Optional[int] = ...) -> None: ...
+    pipeline_id: str
+    def __init__(self, task_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., language: _Optional[str] = ..., host: _Optional[str] = ..., pid: _Optional[int] = ..., pipeline_id: _Optional[str] = ...) -> None: ...
 
 class Welcome(_message.Message):
-    __slots__ = ("protocol_version", "protocol_revision", "server_version", "task_id", "worker_id", "timeout_seconds", "renew_interval_seconds", "max_acquire", "max_message_bytes")
+    __slots__ = ("protocol_version", "protocol_revision", "server_version", "task_id", "worker_id", "timeout_seconds", "renew_interval_seconds", "max_acquire", "max_message_bytes", "pipeline_id")
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     PROTOCOL_REVISION_FIELD_NUMBER: _ClassVar[int]
     SERVER_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -92,6 +94,7 @@ class Welcome(_message.Message):
     RENEW_INTERVAL_SECONDS_FIELD_NUMBER: _ClassVar[int]
     MAX_ACQUIRE_FIELD_NUMBER: _ClassVar[int]
     MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    PIPELINE_ID_FIELD_NUMBER: _ClassVar[int]
     protocol_version: int
     protocol_revision: int
     server_version: str
@@ -101,7 +104,8 @@ class Welcome(_message.Message):
     renew_interval_seconds: float
     max_acquire: int
     max_message_bytes: int
-    def __init__(self, protocol_version: _Optional[int] = ..., protocol_revision: _Optional[int] = ..., server_version: _Optional[str] = ..., task_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., timeout_seconds: _Optional[float] = ..., renew_interval_seconds: _Optional[float] = ..., max_acquire: _Optional[int] = ..., max_message_bytes: _Optional[int] = ...) -> None: ...
+    pipeline_id: str
+    def __init__(self, protocol_version: _Optional[int] = ..., protocol_revision: _Optional[int] = ..., server_version: _Optional[str] = ..., task_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., timeout_seconds: _Optional[float] = ..., renew_interval_seconds: _Optional[float] = ..., max_acquire: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., pipeline_id: _Optional[str] = ...) -> None: ...
 
 class Acquire(_message.Message):
     __slots__ = ("count", "ahead")
@@ -230,10 +234,12 @@ class WorkResponse(_message.Message):
     def __init__(self, blocks: _Optional[_Union[Blocks, _Mapping]] = ..., wait: _Optional[_Union[Wait, _Mapping]] = ..., shutdown: _Optional[_Union[Shutdown, _Mapping]] = ..., rejected: _Optional[_Union[Rejected, _Mapping]] = ..., welcome: _Optional[_Union[Welcome, _Mapping]] = ..., revoked: _Optional[_Union[Revoked, _Mapping]] = ...) -> None: ...
 
 class GetTaskStatesRequest(_message.Message):
-    __slots__ = ("task_ids",)
+    __slots__ = ("task_ids", "pipeline_id")
     TASK_IDS_FIELD_NUMBER: _ClassVar[int]
+    PIPELINE_ID_FIELD_NUMBER: _ClassVar[int]
     task_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, task_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    pipeline_id: str
+    def __init__(self, task_ids: _Optional[_Iterable[str]] = ..., pipeline_id: _Optional[str] = ...) -> None: ...
 
 class GetTaskStatesResponse(_message.Message):
     __slots__ = ("states",)
@@ -242,8 +248,10 @@ class GetTaskStatesResponse(_message.Message):
     def __init__(self, states: _Optional[_Iterable[_Union[TaskState, _Mapping]]] = ...) -> None: ...
 
 class WatchProgressRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("pipeline_id",)
+    PIPELINE_ID_FIELD_NUMBER: _ClassVar[int]
+    pipeline_id: str
+    def __init__(self, pipeline_id: _Optional[str] = ...) -> None: ...
 
 class BlockFailure(_message.Message):
     __slots__ = ("task_id", "block_id", "worker_id", "error", "traceback", "attempt", "permanent")
