@@ -1,4 +1,4 @@
-import { create, type JsonValue } from '@bufbuild/protobuf';
+import { create, toBinary, type JsonValue } from '@bufbuild/protobuf';
 import { timestampDate, timestampFromDate } from '@bufbuild/protobuf/wkt';
 import {
   CancelPipelineRequestSchema,
@@ -271,7 +271,7 @@ export const watchPipelineRequest = (pipelineId: string): WatchPipelineRequest =
 export const cancelPipelineRequest = (pipelineId: string, reason: string): CancelPipelineRequest => create(CancelPipelineRequestSchema, { pipelineId, reason });
 export const cancelPipelineResponse = (pipeline: PipelineMessage): CancelPipelineResponse => create(CancelPipelineResponseSchema, { pipeline });
 
-/** The encoded size of a message, for the byte budget of a List page. */
-export { toBinary as encodePipeline } from '@bufbuild/protobuf';
-export { PipelineSchema as PipelineMessageSchema };
+/** Encoded sizes, for the bounds on a submitted spec and on a List page. */
+export const specBytes = (spec: PipelineSpec): number => toBinary(PipelineSpecSchema, spec).byteLength;
+export const pipelineBytes = (pipeline: PipelineMessage): number => toBinary(PipelineSchema, pipeline).byteLength;
 export type { PipelineMessage, PipelineSpec };

@@ -16,6 +16,8 @@ export interface WorkerPoolOptions {
   maxConsecutiveFailures?: number;
   /** Called for every worker start, restart and exit, for the progress display. */
   onEvent?: (event: WorkerEvent) => void;
+  /** The pipeline the task belongs to, handed to workers as DAISY_CONTEXT's `pipeline_id` (none when empty: the server's only pipeline). */
+  pipelineId?: string;
 }
 
 export interface WorkerEvent {
@@ -119,6 +121,7 @@ export class WorkerProcessPool {
       task_id: this.taskId,
       worker_id: id,
       logdir: this.options.logDir,
+      ...(this.options.pipelineId ? { pipeline_id: this.options.pipelineId } : {}),
     });
     const base = workerLogBase(this.options.logDir, this.taskId, id);
     const out = openSync(`${base}.out`, 'w');
@@ -126,7 +129,7 @@ export class WorkerProcessPool {
     let child: ChildProcess;
     try {
       child = spawn(this.command[0]!, this.command.slice(1), {
-        env: { ...process.env, [CONTEXT_VARIABLE]: context },
+        env: { ...process.env, ...this.task.workerEnv, [CONTEXT_VARIABLE]: context },
         stdio: ['ignore', out, err],
       });
     } finally {

@@ -56,6 +56,8 @@ class Welcome:
     renew_interval_seconds: float | None
     max_acquire: int
     max_message_bytes: int
+    #: The pipeline the stream serves ("" from a server older than pipelines).
+    pipeline_id: str = ""
 
 
 _SHUTDOWN = object()
@@ -115,6 +117,8 @@ class Client:
         self.port = int(self.context["port"])
         self.task_id = self.context["task_id"]
         self.worker_id = self.context.get("worker_id", str(os.getpid()))
+        # Task ids are scoped by pipeline; a context without one serves the server's only pipeline.
+        self.pipeline_id = self.context.get("pipeline_id", "")
         self.prefetch = prefetch
         self.rejections: list[Rejection] = []
         self.welcome: Welcome | None = None
@@ -147,6 +151,7 @@ class Client:
                     language="python",
                     host=socket.gethostname(),
                     pid=os.getpid(),
+                    pipeline_id=self.pipeline_id,
                 )
             )
         )
@@ -411,4 +416,5 @@ def _welcome_from_wire(message: scheduler_pb2.Welcome) -> Welcome:
         renew_interval_seconds=message.renew_interval_seconds or None,
         max_acquire=message.max_acquire,
         max_message_bytes=message.max_message_bytes,
+        pipeline_id=message.pipeline_id,
     )

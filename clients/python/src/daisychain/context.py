@@ -9,7 +9,7 @@ ENV_VARIABLE = "DAISY_CONTEXT"
 
 
 class Context(dict[str, str]):
-    """The entries a worker pool gives its workers (hostname, port, task_id, worker_id, logdir).
+    """The entries a worker pool gives its workers (hostname, port, task_id, worker_id, logdir, pipeline_id).
 
     As in daisy, ``Context(hostname="localhost", port=5000, task_id=1)`` stores
     every key and value as a string, since that is what crosses DAISY_CONTEXT.

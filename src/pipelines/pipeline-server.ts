@@ -1,0 +1,49 @@
+import { type RunningServer, SCHEDULER_SCOPES, startGrpcServer } from '../server/server.js';
+import { pipelineServiceDefinition } from '../wire/pipeline-service-definition.js';
+import { schedulerServiceDefinition } from '../wire/service-definition.js';
+import type { PipelineRegistry } from './pipeline-registry.js';
+import { PipelineServiceHandlers } from './pipeline-service.js';
+
+/** Every PipelineService method is an operator's. */
+const PIPELINE_SCOPES = {
+  submitPipeline: 'operator',
+  listPipelines: 'operator',
+  getPipeline: 'operator',
+  watchPipeline: 'operator',
+  cancelPipeline: 'operator',
+} as const;
+
+/**
+ * Serves a registry's pipelines on `host:port`: SchedulerService (work
+ * streams dispatched to the pipeline their Hello names; task states and
+ * progress of a named pipeline) and PipelineService (the control plane).
+ * Once it listens, the registry is told where workers dial it: `dialHost`
+ * (default: `host`).
+ */
+export async function startPipelineServer(registry: PipelineRegistry, host = '127.0.0.1', port = 0, dialHost = host): Promise<RunningServer> {
+  const control = new PipelineServiceHandlers(registry);
+  const server = await startGrpcServer(
+    [
+      {
+        definition: schedulerServiceDefinition,
+        handlers: { work: registry.work, getTaskStates: registry.getTaskStates, watchProgress: registry.watchProgress },
+        scopes: SCHEDULER_SCOPES,
+      },
+      {
+        definition: pipelineServiceDefinition,
+        handlers: {
+          submitPipeline: control.submitPipeline,
+          listPipelines: control.listPipelines,
+          getPipeline: control.getPipeline,
+          watchPipeline: control.watchPipeline,
+          cancelPipeline: control.cancelPipeline,
+        },
+        scopes: PIPELINE_SCOPES,
+      },
+    ],
+    host,
+    port,
+  );
+  registry.listening({ host: dialHost, port: server.port });
+  return server;
+}
