@@ -1,10 +1,10 @@
 /** The command line of `daisychain`, parsed and checked; nothing here runs anything. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { PROGRESS_MODES, type ProgressMode } from '../run/progress.js';
-import { ListenAddressError, parseListenAddress, type ListenAddress } from './listen-address.js';
+import { ListenAddressError, parseListenAddress, parseServerAddress, type ListenAddress } from './listen-address.js';
 
-export type CommandName = 'run' | 'serve';
-const COMMANDS: readonly CommandName[] = ['run', 'serve'];
+export type CommandName = 'run' | 'serve' | 'submit' | 'status' | 'watch' | 'cancel';
+const COMMANDS: readonly CommandName[] = ['run', 'serve', 'submit', 'status', 'watch', 'cancel'];
 
 export interface RunInvocation {
   kind: 'run';
@@ -16,14 +16,50 @@ export interface RunInvocation {
 
 export interface ServeInvocation {
   kind: 'serve';
-  pipeline: string;
+  /** null: a long-running service, until SIGINT or SIGTERM. */
+  pipeline: string | null;
   progress: ProgressMode;
   listen: ListenAddress;
+  logDir: string;
+  keepRunning: boolean;
 }
+
+/** The operator commands: a server's control plane at `server` (`host:port`). */
+export interface SubmitInvocation {
+  kind: 'submit';
+  pipeline: string;
+  server: string;
+  wait: boolean;
+  progress: ProgressMode;
+}
+
+export interface StatusInvocation {
+  kind: 'status';
+  /** null: every pipeline. */
+  pipelineId: string | null;
+  server: string;
+}
+
+export interface WatchInvocation {
+  kind: 'watch';
+  pipelineId: string;
+  server: string;
+  progress: ProgressMode;
+}
+
+export interface CancelInvocation {
+  kind: 'cancel';
+  pipelineId: string;
+  server: string;
+  reason: string;
+}
+
+export type OperatorInvocation = SubmitInvocation | StatusInvocation | WatchInvocation | CancelInvocation;
 
 export type Invocation =
   | RunInvocation
   | ServeInvocation
+  | OperatorInvocation
   /** Help that was asked for (stdout, exit 0). */
   | { kind: 'help'; command: CommandName | undefined }
   /** Nothing asked at all: the usage, as an error (stderr, exit 2). */
@@ -44,11 +80,16 @@ export class UsageError extends Error {
 type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
 
 const HELP: OptionSpecs = { help: { type: 'boolean', short: 'h' } };
+const SERVER: OptionSpecs = { server: { type: 'string' } };
 const OPTIONS: Record<CommandName, OptionSpecs> = {
   run: { ...HELP, progress: { type: 'string' }, 'log-dir': { type: 'string' }, listen: { type: 'string' } },
-  serve: { ...HELP, progress: { type: 'string' }, listen: { type: 'string' } },
+  serve: { ...HELP, progress: { type: 'string' }, listen: { type: 'string' }, 'log-dir': { type: 'string' }, 'keep-running': { type: 'boolean' } },
+  submit: { ...HELP, ...SERVER, wait: { type: 'boolean' }, progress: { type: 'string' } },
+  status: { ...HELP, ...SERVER },
+  watch: { ...HELP, ...SERVER, progress: { type: 'string' } },
+  cancel: { ...HELP, ...SERVER, reason: { type: 'string' } },
 };
-const DEFAULT_LISTEN: Record<CommandName, ListenAddress> = {
+const DEFAULT_LISTEN: Record<'run' | 'serve', ListenAddress> = {
   run: { host: '127.0.0.1', port: 0 },
   serve: { host: '127.0.0.1', port: 50051 },
 };
@@ -70,13 +111,48 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
   // --help wins over any mistake next to it: whoever typed it wants the help.
   if (tokens.some((t) => t.kind === 'option' && t.name === 'help')) return { kind: 'help', command };
   const { options, positionals } = readOptions(command, tokens);
-  const [pipeline, ...extra] = positionals;
-  if (pipeline === undefined) throw new UsageError('no pipeline file given', command);
-  if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])} (one pipeline file)`, command);
   const progress = progressMode(options.get('progress'), command);
-  const listen = listenAddress(options.get('listen'), command);
-  if (command === 'serve') return { kind: 'serve', pipeline, progress, listen };
-  return { kind: 'run', pipeline, progress, listen, logDir: options.get('log-dir') ?? 'daisy_logs' };
+  const logDir = options.get('log-dir') ?? 'daisy_logs';
+  switch (command) {
+    case 'run':
+      return { kind: 'run', pipeline: onePositional(positionals, command, 'pipeline file', true)!, progress, listen: listenAddress(options.get('listen'), command), logDir };
+    case 'serve': {
+      const pipeline = onePositional(positionals, command, 'pipeline file', false);
+      const keepRunning = options.has('keep-running');
+      if (keepRunning && pipeline === null) throw new UsageError('--keep-running needs a pipeline file: without one, serve runs until it is stopped anyway', command);
+      return { kind: 'serve', pipeline, progress, listen: listenAddress(options.get('listen'), command), logDir, keepRunning };
+    }
+    case 'submit':
+      return { kind: 'submit', pipeline: onePositional(positionals, command, 'pipeline file', true)!, server: serverAddress(options, command), wait: options.has('wait'), progress };
+    case 'status':
+      return { kind: 'status', pipelineId: onePositional(positionals, command, 'pipeline id', false), server: serverAddress(options, command) };
+    case 'watch':
+      return { kind: 'watch', pipelineId: onePositional(positionals, command, 'pipeline id', true)!, server: serverAddress(options, command), progress };
+    case 'cancel':
+      return { kind: 'cancel', pipelineId: onePositional(positionals, command, 'pipeline id', true)!, server: serverAddress(options, command), reason: options.get('reason') ?? '' };
+  }
+}
+
+/** The one positional argument of a command (a file, an id), or null where it is optional and absent. */
+function onePositional(positionals: readonly string[], command: CommandName, what: string, required: boolean): string | null {
+  const [value, ...extra] = positionals;
+  if (value === undefined) {
+    if (required) throw new UsageError(`no ${what} given`, command);
+    return null;
+  }
+  if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])} (one ${what})`, command);
+  return value;
+}
+
+function serverAddress(options: ReadonlyMap<string, string>, command: CommandName): string {
+  const value = options.get('server');
+  if (value === undefined) throw new UsageError('--server HOST:PORT is required: the address of a daisychain serve', command);
+  try {
+    return parseServerAddress(value);
+  } catch (error) {
+    if (error instanceof ListenAddressError) throw new UsageError(error.message, command);
+    throw error;
+  }
 }
 
 function commandNamed(name: string): CommandName {
@@ -103,7 +179,13 @@ function readOptions(command: CommandName, tokens: readonly Token[]): { options:
   for (const token of tokens) {
     if (token.kind === 'positional') positionals.push(token.value);
     if (token.kind !== 'option') continue;
-    if (specs[token.name] === undefined) throw new UsageError(`unknown option ${JSON.stringify(token.rawName)} for ${command}`, command);
+    const spec = specs[token.name];
+    if (spec === undefined) throw new UsageError(`unknown option ${JSON.stringify(token.rawName)} for ${command}`, command);
+    if (spec.type === 'boolean') {
+      if (token.value !== undefined) throw new UsageError(`${token.rawName} takes no value`, command);
+      options.set(token.name, 'true');
+      continue;
+    }
     // Without `=`, a value that looks like a flag is a forgotten value: `--progress --listen ...`.
     if (token.value === undefined || token.value === '' || (!token.inlineValue && token.value.startsWith('-'))) {
       throw new UsageError(`${token.rawName} needs a value`, command);
@@ -120,7 +202,7 @@ function progressMode(value: string | undefined, command: CommandName): Progress
   return mode;
 }
 
-function listenAddress(value: string | undefined, command: CommandName): ListenAddress {
+function listenAddress(value: string | undefined, command: 'run' | 'serve'): ListenAddress {
   if (value === undefined) return DEFAULT_LISTEN[command];
   try {
     return parseListenAddress(value);

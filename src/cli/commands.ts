@@ -1,10 +1,12 @@
 /** What `daisychain run` and `daisychain serve` do, once their arguments are checked. */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { formatContext } from '../client/context.js';
-import { SchedulerService } from '../server/scheduler-service.js';
-import { loadPipeline } from '../run/pipeline-file.js';
+import type { Pipeline } from '../pipelines/pipeline.js';
+import { PipelineRegistry } from '../pipelines/pipeline-registry.js';
+import { loadPipelineSpec } from '../run/pipeline-file.js';
 import { runBlockwise } from '../run/run-blockwise.js';
-import { serveUntilDone } from '../run/serve-until-done.js';
+import { type Endpoint, serveForever, serveUntilDone } from '../run/serve-until-done.js';
+import { loadPipeline } from '../run/pipeline-file.js';
 import type { RunInvocation, ServeInvocation } from './arguments.js';
 
 /** Runs the pipeline with its worker commands; true only if every block succeeded. */
@@ -13,21 +15,38 @@ export async function runCommand(invocation: RunInvocation): Promise<boolean> {
   return runBlockwise(tasks, { progress: invocation.progress, logDir: resolve(invocation.logDir), host: invocation.listen.host, port: invocation.listen.port });
 }
 
-/** Serves the pipeline to workers started elsewhere until it is done; true only if every block succeeded. */
+/**
+ * Without a pipeline file: serves pipelines submitted through the control
+ * plane until SIGINT or SIGTERM (true). With one: submits it to itself, as
+ * `daisychain submit` would, and serves it until it is done (true only if
+ * every block succeeded), then goes on with `--keep-running`.
+ */
 export async function serveCommand(invocation: ServeInvocation): Promise<boolean> {
-  const service = new SchedulerService(loadPipeline(invocation.pipeline));
-  const summary = await serveUntilDone(service, {
-    host: invocation.listen.host,
-    port: invocation.listen.port,
-    progress: invocation.progress,
-    announce: (endpoint) => {
-      // On every interface, 127.0.0.1 would only reach workers on this machine: let the reader fill in the name.
-      const hostname = endpoint.allInterfaces ? '<this host>' : endpoint.dialHost;
-      process.stderr.write(`daisychain server listening on ${endpoint.address}; workers connect with\n`);
-      for (const taskId of service.taskIds) {
-        process.stderr.write(`  DAISY_CONTEXT=${formatContext({ hostname, port: String(endpoint.port), task_id: taskId, worker_id: '<id>' })}\n`);
-      }
-    },
-  });
+  const logRoot = resolve(invocation.logDir);
+  const registry = new PipelineRegistry({ logDirOf: (pipeline) => join(logRoot, pipeline.id) });
+  const listen = { host: invocation.listen.host, port: invocation.listen.port, progress: invocation.progress };
+  if (invocation.pipeline === null) {
+    await serveForever(registry, { ...listen, announce: (endpoint) => announce(endpoint, null) });
+    return true;
+  }
+  const { spec, tasks } = loadPipelineSpec(invocation.pipeline);
+  const pipeline = registry.create(tasks, { name: spec.name ?? '' });
+  const summary = await serveUntilDone(registry, pipeline, { ...listen, keepRunning: invocation.keepRunning, announce: (endpoint) => announce(endpoint, pipeline) });
   return summary.succeeded;
+}
+
+/** Where the server listens, and the DAISY_CONTEXT of each task's workers started elsewhere. */
+function announce(endpoint: Endpoint, pipeline: Pipeline | null): void {
+  // On every interface, 127.0.0.1 would only reach workers on this machine: let the reader fill in the name.
+  const hostname = endpoint.allInterfaces ? '<this host>' : endpoint.dialHost;
+  if (pipeline === null) {
+    process.stderr.write(`daisychain server listening on ${endpoint.address}; submit pipelines with daisychain submit FILE --server ${endpoint.address}\n`);
+    return;
+  }
+  process.stderr.write(`daisychain server listening on ${endpoint.address}, pipeline ${pipeline.id}; workers connect with\n`);
+  for (const task of pipeline.service.tasks) {
+    if (task.workerCommand !== null) continue; // the server runs those itself
+    const context = formatContext({ hostname, port: String(endpoint.port), task_id: task.taskId, worker_id: '<id>', pipeline_id: pipeline.id });
+    process.stderr.write(`  DAISY_CONTEXT=${context}\n`);
+  }
 }

@@ -1,4 +1,4 @@
-/** The `--listen HOST:PORT` value of `daisychain run` and `daisychain serve`. */
+/** The `--listen HOST:PORT` value of `daisychain run` and `daisychain serve`, and the `--server HOST:PORT` of the operator commands. */
 
 export interface ListenAddress {
   host: string;
@@ -30,4 +30,20 @@ export function parseListenAddress(value: string): ListenAddress {
     throw new ListenAddressError(`--listen ${value}: workers cannot be told an IPv6 address (DAISY_CONTEXT separates its entries with ':'); listen on [::]:${port} or use a host name`);
   }
   return { host, port };
+}
+
+/**
+ * The `--server HOST:PORT` of the operator commands: where a daisychain
+ * server listens, as a gRPC target (`[::1]:50051` for IPv6). Returned as
+ * given once checked.
+ */
+export function parseServerAddress(value: string): string {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d+)$/.exec(value);
+  if (match === null) {
+    const hint = !value.startsWith('[') && value.split(':').length > 2 ? ' (an IPv6 address goes in brackets, as in [::1]:50051)' : '';
+    throw new ListenAddressError(`--server must be HOST:PORT, got ${JSON.stringify(value)}${hint}`);
+  }
+  const port = Number(match[3]);
+  if (port < 1 || port > 65535) throw new ListenAddressError(`--server port must be from 1 to 65535, got ${match[3]}`);
+  return value;
 }

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 /**
  * The `daisychain` command: `daisychain run PIPELINE`, `daisychain serve
- * PIPELINE`, `daisychain --help` (src/cli/README.md). Exit status 0 when every
+ * [PIPELINE]`, the operator commands `submit`, `status`, `watch` and
+ * `cancel`, `daisychain --help` (src/cli/README.md). Exit status 0 when every
  * block succeeded, 1 when blocks failed or the run was interrupted, 2 for
  * wrong usage or input, reported in one line without a stack trace; a
  * second SIGINT or SIGTERM exits at once with 130 or 143 (serve-until-done.ts).
  */
 import { readFileSync } from 'node:fs';
 import { ContextError } from '../client/context.js';
+import { ControlError } from '../client/pipeline-client.js';
 import { TaskValidationError } from '../model/task.js';
 import { PipelineError } from '../run/pipeline-file.js';
 import { ListenError } from '../run/serve-until-done.js';
@@ -15,6 +17,7 @@ import { escapeForTerminal } from '../run/terminal-text.js';
 import { LogDirError } from '../workers/log-paths.js';
 import { type CommandName, type Invocation, parseCommandLine, UsageError } from './arguments.js';
 import { runCommand, serveCommand } from './commands.js';
+import { operatorCommand } from './control-commands.js';
 import { MAIN_USAGE, usageOf } from './usage.js';
 
 const EXIT_SUCCEEDED = 0;
@@ -22,7 +25,7 @@ const EXIT_BLOCKS_FAILED = 1;
 const EXIT_WRONG_INPUT = 2;
 
 /** Errors that mean the input was wrong, not the program: reported in one line. */
-const WRONG_INPUT_ERRORS = [UsageError, PipelineError, TaskValidationError, ListenError, ContextError, LogDirError];
+const WRONG_INPUT_ERRORS = [UsageError, PipelineError, TaskValidationError, ListenError, ContextError, LogDirError, ControlError];
 
 async function main(argv: readonly string[]): Promise<number> {
   let invocation: Invocation;
@@ -43,7 +46,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return EXIT_SUCCEEDED;
     default:
       try {
-        const succeeded = invocation.kind === 'run' ? await runCommand(invocation) : await serveCommand(invocation);
+        const succeeded =
+          invocation.kind === 'run' ? await runCommand(invocation) : invocation.kind === 'serve' ? await serveCommand(invocation) : await operatorCommand(invocation);
         return succeeded ? EXIT_SUCCEEDED : EXIT_BLOCKS_FAILED;
       } catch (error) {
         return reportWrongInput(error, invocation.kind);

@@ -10,7 +10,9 @@ const EXIT_STATUS = `exit status:
      file, a log directory that cannot be written
   130, 143  a second Ctrl-C (SIGINT) or SIGTERM: exited at once, no summary`;
 
-const PIPELINE_FILE = `pipeline file (JSON, or YAML when it ends in .yaml/.yml):
+const PIPELINE_FILE = `pipeline file (JSON, or YAML when it ends in .yaml/.yml; its JSON Schema is
+pipeline-file.schema.json in the package, for editors):
+  name: my pipeline
   tasks:
     - taskId: smooth
       totalRoi: {offset: [0, 0, 0], shape: [96, 96, 96]}
@@ -18,9 +20,12 @@ const PIPELINE_FILE = `pipeline file (JSON, or YAML when it ends in .yaml/.yml):
       writeRoi: {offset: [0, 0, 0], shape: [16, 16, 16]}
       numWorkers: 2
       workerCommand: [python, worker.py]
+      workerEnv: {OMP_NUM_THREADS: "1"}
       upstreamTasks: [other-task-id]
   taskId and the three ROIs are required (and workerCommand for run); also
   optional: readWriteConflict, fit, maxRetries, timeout, maxWorkerRestarts.
+  A task with a workerCommand has its workers started by the server; the
+  others wait for workers started elsewhere.
   A taskId is letters, digits, '.', '_' and '-' (it names a log directory);
   numWorkers is at most ${TASK_LIMITS.maxWorkers}, maxRetries ${TASK_LIMITS.maxRetries}, maxWorkerRestarts ${TASK_LIMITS.maxWorkerRestarts},
   timeout ${TASK_LIMITS.maxTimeoutSeconds} s (or null).`;
@@ -35,8 +40,13 @@ Block-wise task scheduling for huge n-dimensional volumes, served over gRPC.
 
 commands:
   run PIPELINE     serve the tasks of PIPELINE and start their worker processes
-  serve PIPELINE   serve the tasks to workers started elsewhere (SLURM,
-                   Kubernetes, by hand)
+  serve [PIPELINE] a server of pipelines: without PIPELINE, long-running, for
+                   pipelines submitted to it; with one, serves it until done
+                   (workers it starts, or started elsewhere: SLURM, by hand)
+  submit PIPELINE  submit a pipeline file to a server (--server HOST:PORT)
+  status [ID]      the pipelines of a server, or one of them
+  watch ID         the progress of a pipeline until it ends
+  cancel ID        cancel a pipeline: its workers stop, its blocks go back
   help [COMMAND]   show this help, or the help of COMMAND
 
 options:
@@ -66,21 +76,101 @@ ${PIPELINE_FILE}
 ${EXIT_STATUS}
 `;
 
-const SERVE_USAGE = `usage: daisychain serve PIPELINE [options]
+const SERVE_USAGE = `usage: daisychain serve [PIPELINE] [options]
 
-Serves the tasks of PIPELINE until every task is done, to workers started
-elsewhere; prints the DAISY_CONTEXT each worker needs (its worker_id is yours
-to choose), shows progress and prints a summary.
+Without PIPELINE: a long-running server of pipelines, submitted to it with
+"daisychain submit" (or PipelineService from any language), each with its
+own tasks, workers and progress. It stops on Ctrl-C (SIGINT) or SIGTERM:
+running pipelines are cancelled, their blocks taken back and the workers it
+started stopped; exit status 0.
+
+With PIPELINE: submits it to itself and serves it until every task is done:
+starts the workers of tasks with a workerCommand, prints the DAISY_CONTEXT
+the workers of the other tasks need (their worker_id is yours to choose),
+shows progress and prints a summary; --keep-running then goes on serving
+until it is stopped.
 
 options:
   --listen HOST:PORT   where the server listens (default: 127.0.0.1:50051);
                        0.0.0.0:PORT or [::]:PORT listen on every interface
 ${PROGRESS_OPTION}
+  --log-dir DIR        output of the workers the server starts goes to
+                       DIR/<pipeline id>/<task>/worker_<id>.{out,err}
+                       (default: daisy_logs)
+  --keep-running       with PIPELINE: go on serving once it is done
 ${HELP_OPTION}
 
 ${PIPELINE_FILE}
 
 ${EXIT_STATUS}
+`;
+
+const SERVER_OPTION = `  --server HOST:PORT   the daisychain serve to talk to (required); an IPv6
+                       host in brackets, as in [::1]:50051`;
+
+const OPERATOR_EXIT_STATUS = `exit status:
+  0  done (submit --wait, watch: the pipeline succeeded)
+  1  the pipeline failed or was cancelled (submit --wait, watch)
+  2  wrong usage or input: unknown option, bad value, bad pipeline file, a
+     spec or id the server refused, no server at --server`;
+
+const SUBMIT_USAGE = `usage: daisychain submit PIPELINE --server HOST:PORT [options]
+
+Checks the pipeline file (as the server will), submits it, and prints the
+new pipeline's id on stdout. The server runs the workers of tasks with a
+workerCommand, in its own working directory; workers of the other tasks
+connect with DAISY_CONTEXT naming the pipeline (pipeline_id=ID).
+
+options:
+${SERVER_OPTION}
+  --wait               then show its progress until it ends, as watch does
+${PROGRESS_OPTION}
+${HELP_OPTION}
+
+${PIPELINE_FILE}
+
+${OPERATOR_EXIT_STATUS}
+`;
+
+const STATUS_USAGE = `usage: daisychain status [PIPELINE_ID] --server HOST:PORT
+
+Without an id: one line per pipeline of the server (id, status, blocks
+completed, name). With one: its status (and cancel reason), when it was
+submitted and ended, and each task's counts.
+
+options:
+${SERVER_OPTION}
+${HELP_OPTION}
+
+${OPERATOR_EXIT_STATUS}
+`;
+
+const WATCH_USAGE = `usage: daisychain watch PIPELINE_ID --server HOST:PORT [options]
+
+Shows a pipeline's progress with the display of "daisychain run" until it
+ends, then its summary. Ctrl-C stops watching; the pipeline goes on.
+
+options:
+${SERVER_OPTION}
+${PROGRESS_OPTION}
+${HELP_OPTION}
+
+${OPERATOR_EXIT_STATUS}
+`;
+
+const CANCEL_USAGE = `usage: daisychain cancel PIPELINE_ID --server HOST:PORT [--reason TEXT]
+
+Cancels a running pipeline: its workers are told to stop (the server's own
+are stopped), the blocks they hold are taken back, every block left fails
+or is orphaned, and the reason is recorded (status, watch and the workers'
+Shutdown show it).
+
+options:
+${SERVER_OPTION}
+  --reason TEXT        why (default: "cancelled"); at most 1000 characters
+${HELP_OPTION}
+
+${OPERATOR_EXIT_STATUS}
 `;
 
 export function usageOf(command: CommandName | undefined): string {
@@ -89,6 +179,14 @@ export function usageOf(command: CommandName | undefined): string {
       return RUN_USAGE;
     case 'serve':
       return SERVE_USAGE;
+    case 'submit':
+      return SUBMIT_USAGE;
+    case 'status':
+      return STATUS_USAGE;
+    case 'watch':
+      return WATCH_USAGE;
+    case 'cancel':
+      return CANCEL_USAGE;
     default:
       return MAIN_USAGE;
   }

@@ -95,8 +95,7 @@ export class PipelineRegistry extends EventEmitter<PipelineRegistryEvents> {
   submit(tasks: readonly Task[], options: SubmitOptions = {}): Pipeline {
     const pipeline = this.create(tasks, options);
     try {
-      if (this.endpoint === null) throw new Error('the registry was given no endpoint (listening) before a submission');
-      pipeline.startWorkers(this.endpoint, this.logDirOf(pipeline));
+      this.start(pipeline);
     } catch (error) {
       pipeline.service.cancel('its workers could not start');
       this.pipelines.delete(pipeline.id);
@@ -105,7 +104,13 @@ export class PipelineRegistry extends EventEmitter<PipelineRegistryEvents> {
     return pipeline;
   }
 
-  /** As submit, without starting any worker: for a caller that attaches a progress display first, then calls `pipeline.startWorkers`. */
+  /** Starts the workers the server runs for a created pipeline (its tasks with a worker command). */
+  start(pipeline: Pipeline): void {
+    if (this.endpoint === null) throw new Error('the registry was given no endpoint (listening) before its workers start');
+    pipeline.startWorkers(this.endpoint, this.logDirOf(pipeline));
+  }
+
+  /** As submit, without starting any worker: for a caller that attaches a progress display first, then calls `start`. */
   create(tasks: readonly Task[], options: SubmitOptions = {}): Pipeline {
     if (this.closing) throw new RegistryFullError('the server is stopping');
     const name = options.name ?? '';

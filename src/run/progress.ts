@@ -1,5 +1,5 @@
 import type { FailureRecord } from '../model/failure-record.js';
-import type { SchedulerService } from '../server/scheduler-service.js';
+import type { TaskCounters } from '../model/pipeline-view.js';
 import type { WorkerEvent } from '../workers/worker-process-pool.js';
 import { countsOf, settledCount as settled } from './task-counts.js';
 import { jsonForTerminal, escapeForTerminal as safe } from './terminal-text.js';
@@ -19,6 +19,20 @@ export function assertProgressMode(mode: string): asserts mode is ProgressMode {
   }
 }
 
+/**
+ * What a progress display reads: a pipeline's SchedulerService in this
+ * process, or a remote pipeline's watch (remote-progress.ts). `change` after
+ * any change (coalesced by the display), `failure` for each failed attempt.
+ */
+export interface ProgressSource {
+  readonly taskIds: readonly string[];
+  states(): ReadonlyMap<string, TaskCounters>;
+  on(event: 'change', listener: () => void): unknown;
+  on(event: 'failure', listener: (failure: FailureRecord) => void): unknown;
+  off(event: 'change', listener: () => void): unknown;
+  off(event: 'failure', listener: (failure: FailureRecord) => void): unknown;
+}
+
 export interface ProgressReporter {
   workerEvent(event: WorkerEvent): void;
   /** Final redraw; called once before the summary. */
@@ -30,7 +44,7 @@ interface Output {
   isTTY?: boolean;
 }
 
-export function createProgress(mode: ProgressMode, service: SchedulerService, out: Output): ProgressReporter {
+export function createProgress(mode: ProgressMode, service: ProgressSource, out: Output): ProgressReporter {
   const resolved = mode === 'auto' ? (out.isTTY === true ? 'bars' : 'lines') : mode;
   switch (resolved) {
     case 'bars':
@@ -60,7 +74,7 @@ class BarProgress implements ProgressReporter {
   private readonly started = Date.now();
 
   constructor(
-    private readonly service: SchedulerService,
+    private readonly service: ProgressSource,
     private readonly out: Output,
   ) {
     this.timer = setInterval(() => this.draw(), 200);
@@ -118,7 +132,7 @@ class LineProgress implements ProgressReporter {
   private readonly shown = new Map<string, number>();
 
   constructor(
-    private readonly service: SchedulerService,
+    private readonly service: ProgressSource,
     private readonly out: Output,
   ) {
     service.on('change', this.onChange);
@@ -157,7 +171,7 @@ class JsonProgress implements ProgressReporter {
   private pending: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly service: SchedulerService,
+    private readonly service: ProgressSource,
     private readonly out: Output,
   ) {
     service.on('change', this.onChange);

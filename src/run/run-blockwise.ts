@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
 import { formatContext } from '../client/context.js';
-import { SchedulerService } from '../server/scheduler-service.js';
+import { PipelineRegistry } from '../pipelines/pipeline-registry.js';
 import { type Task, TaskValidationError } from '../model/task.js';
 import { prepareTaskLogDirs } from '../workers/log-paths.js';
 import { assertProgressMode, type ProgressMode } from './progress.js';
 import { type Endpoint, serveUntilDone } from './serve-until-done.js';
 import type { RunSummary } from './summary.js';
-import { startTaskWorkers } from './task-workers.js';
+import { startInProcessTaskWorkers } from './task-workers.js';
 
 export interface RunBlockwiseOptions {
   /** Address the server listens on (default 127.0.0.1; use 0.0.0.0 for workers on other machines). */
@@ -37,24 +37,28 @@ export interface RunBlockwiseOptions {
 }
 
 /**
- * daisy's run_blockwise: serves the tasks (and the tasks they require) from a
- * gRPC server on a free port, starts each task's workers — `numWorkers`
- * processes of its `workerCommand`, or its `processFunction` in this process
- * — shows progress, and returns true only if every block succeeded.
+ * daisy's run_blockwise: serves the tasks (and the tasks they require) as one
+ * pipeline of a gRPC server on a free port, starts each task's workers —
+ * `numWorkers` processes of its `workerCommand` (the pipeline's pools), or
+ * its `processFunction` in this process — shows progress, and returns true
+ * only if every block succeeded.
  */
 export async function runBlockwise(tasks: readonly Task[], options: RunBlockwiseOptions = {}): Promise<boolean> {
   const progressMode = options.progress ?? 'auto';
   assertProgressMode(progressMode);
-  const service = new SchedulerService(tasks);
-  for (const task of service.tasks) {
+  const logDir = resolve(options.logDir ?? 'daisy_logs');
+  // One pipeline, its logs where daisy puts them: <logDir>/<taskId>/.
+  const registry = new PipelineRegistry({ logDirOf: () => logDir });
+  // The one submission path: the schema of files and the control plane, then the pipeline's scheduler.
+  const pipeline = registry.create(tasks, { name: 'runBlockwise' });
+  for (const task of pipeline.service.tasks) {
     if (task.workerCommand === null && task.processFunction === null) {
       throw new TaskValidationError(`task ${JSON.stringify(task.taskId)} has neither a processFunction nor a workerCommand: nothing can process its blocks`);
     }
   }
   const out = options.out ?? process.stderr;
-  const logDir = resolve(options.logDir ?? 'daisy_logs');
-  prepareTaskLogDirs(logDir, service.tasks.filter((task) => task.workerCommand !== null).map((task) => task.taskId));
-  const summary = await serveUntilDone(service, {
+  prepareTaskLogDirs(logDir, pipeline.service.tasks.filter((task) => task.workerCommand !== null).map((task) => task.taskId));
+  const summary = await serveUntilDone(registry, pipeline, {
     host: options.host,
     port: options.port,
     advertiseHost: options.advertiseHost,
@@ -62,27 +66,19 @@ export async function runBlockwise(tasks: readonly Task[], options: RunBlockwise
     out,
     handleSignals: options.handleSignals ?? options.handleSigint,
     signal: options.signal,
-    startWorkers: async (endpoint, onWorkerEvent) => {
-      await runInitCallbacks(service.tasks, endpoint, logDir);
-      return startTaskWorkers(service.tasks, service, {
-        host: endpoint.dialHost,
-        port: endpoint.port,
-        logDir,
-        prefetch: options.prefetch,
-        onWorkerEvent,
-        out,
-      });
-    },
+    beforeWorkers: (endpoint) => runInitCallbacks(pipeline.service.tasks, endpoint, logDir, pipeline.id),
+    startWorkers: async (endpoint) =>
+      startInProcessTaskWorkers(pipeline.service.tasks, { host: endpoint.dialHost, port: endpoint.port, pipelineId: pipeline.id, prefetch: options.prefetch, out }),
   });
   options.onSummary?.(summary);
   return summary.succeeded;
 }
 
 /** daisy's init_callback_fn: once per task, before its workers start, with the context they will get. */
-async function runInitCallbacks(tasks: Iterable<Task>, endpoint: Endpoint, logDir: string): Promise<void> {
+async function runInitCallbacks(tasks: Iterable<Task>, endpoint: Endpoint, logDir: string, pipelineId: string): Promise<void> {
   for (const task of tasks) {
     if (task.initCallbackFn !== null) {
-      const context = { hostname: endpoint.dialHost, port: String(endpoint.port), task_id: task.taskId, logdir: logDir };
+      const context = { hostname: endpoint.dialHost, port: String(endpoint.port), task_id: task.taskId, logdir: logDir, pipeline_id: pipelineId };
       formatContext(context); // the same checks a worker's context gets
       await task.initCallbackFn(context);
     }

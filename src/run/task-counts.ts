@@ -1,4 +1,4 @@
-import type { TaskState } from '../model/task-state.js';
+import type { TaskCounters } from '../model/pipeline-view.js';
 
 /** One task's counters as progress lines, JSON progress and the summary show them. */
 export interface TaskCounts {
@@ -13,7 +13,7 @@ export interface TaskCounts {
   orphaned: number;
 }
 
-export function countsOf(taskId: string, s: TaskState): TaskCounts {
+export function countsOf(taskId: string, s: TaskCounters): TaskCounts {
   return {
     task: taskId,
     total: s.totalBlockCount,
@@ -28,4 +28,4 @@ export function countsOf(taskId: string, s: TaskState): TaskCounts {
 }
 
 /** Blocks that will not run again: succeeded (or skipped), failed for good, or orphaned. */
-export const settledCount = (s: TaskState): number => s.completedCount + s.failedCount + s.orphanedCount;
+export const settledCount = (s: TaskCounters): number => s.completedCount + s.failedCount + s.orphanedCount;

@@ -6,6 +6,8 @@ export interface InProcessWorkerOptions {
   port: number;
   /** Blocks each worker keeps requested ahead (default 1). */
   prefetch?: number;
+  /** The pipeline the task belongs to (default '': the server's only one). */
+  pipelineId?: string;
 }
 
 /**
@@ -20,7 +22,13 @@ export async function runInProcessWorkers(task: Task, options: InProcessWorkerOp
   if (processFunction === null) throw new Error(`task ${JSON.stringify(task.taskId)} has no processFunction`);
   const workers = Array.from({ length: task.numWorkers }, async (_, i) => {
     const client = new Client(
-      { hostname: options.host, port: String(options.port), task_id: task.taskId, worker_id: `${task.taskId}-inprocess-${i}` },
+      {
+        hostname: options.host,
+        port: String(options.port),
+        task_id: task.taskId,
+        worker_id: `${task.taskId}-inprocess-${i}`,
+        ...(options.pipelineId ? { pipeline_id: options.pipelineId } : {}),
+      },
       { prefetch: options.prefetch ?? 1 },
     );
     try {

@@ -120,7 +120,7 @@ test('daisychain --help, help and every command --help print usage with defaults
     assert.equal(code, 0, stderr);
     assert.match(stdout, /usage: daisychain <command>/);
     assert.match(stdout, /run PIPELINE/);
-    assert.match(stdout, /serve PIPELINE/);
+    assert.match(stdout, /serve \[PIPELINE\]/);
     assert.match(stdout, /exit status:\n\s+0 .*\n\s+1 .*failed.*\n\s+2 .*wrong usage/);
   }
   for (const args of [['run', '--help'], ['help', 'run'], ['run', 'pipeline.yaml', '-h', '--bogus']]) {
@@ -134,9 +134,11 @@ test('daisychain --help, help and every command --help print usage with defaults
   }
   const serve = await runCli(['serve', '--help']);
   assert.equal(serve.code, 0, serve.stderr);
-  assert.match(serve.stdout, /usage: daisychain serve PIPELINE/);
+  assert.match(serve.stdout, /usage: daisychain serve \[PIPELINE\]/);
   assert.match(serve.stdout, /--listen HOST:PORT .*default: 127\.0\.0\.1:50051/);
-  assert.doesNotMatch(serve.stdout, /--log-dir/);
+  // serve starts the workers of tasks with a workerCommand, for its file's pipeline and for submitted ones.
+  assert.match(serve.stdout, /--log-dir DIR[\s\S]*<pipeline id>\/<task>/);
+  assert.match(serve.stdout, /--keep-running/);
   assert.match(serve.stdout, /exit status:/);
 });
 
@@ -163,7 +165,8 @@ test('wrong usage exits with status 2 and one line', async () => {
   assertWrongUsage(await runCli(['help', 'frobnicate']), /unknown command "frobnicate"/);
   assertWrongUsage(await runCli(['run']), /no pipeline file given.*daisychain run --help/);
   assertWrongUsage(await runCli(['run', pipelineFile, '--bogus']), /unknown option "--bogus"/);
-  assertWrongUsage(await runCli(['serve', pipelineFile, '--log-dir', dir]), /unknown option "--log-dir" for serve.*daisychain serve --help/);
+  assertWrongUsage(await runCli(['serve', pipelineFile, '--wait']), /unknown option "--wait" for serve.*daisychain serve --help/);
+  assertWrongUsage(await runCli(['serve', '--keep-running']), /--keep-running needs a pipeline file/);
   assertWrongUsage(await runCli(['run', pipelineFile, '--progress']), /--progress needs a value/);
   assertWrongUsage(await runCli(['run', pipelineFile, '--progress', '--listen', '127.0.0.1:0']), /--progress needs a value/);
   assertWrongUsage(await runCli(['run', pipelineFile, '--progress', 'fancy']), /--progress must be one of auto, bars, lines, json, none/);
@@ -193,7 +196,7 @@ test('user errors in a pipeline are refused up front: exit status 2 and one line
   const cube = { offset: [0, 0, 0], shape: [1e15, 1e15, 1e15] };
   const unit = { offset: [0, 0, 0], shape: [1, 1, 1] };
   assertWrongUsage(await run({ totalRoi: cube, readRoi: unit, writeRoi: unit }), /task "t" has more than 2\^53 blocks/);
-  assertWrongUsage(await run({ totalRoi: { offset: [0], shape: [1e17] } }), /totalRoi .* must have integer offset and shape within ±2\^53/);
+  assertWrongUsage(await run({ totalRoi: { offset: [0], shape: [1e17] } }), /tasks\[0\]\.totalRoi\.shape\[0\] must be an integer within ±2\^53, got 100000000000000000/);
   // DAISY_CONTEXT splits on ':' and '=': such an id would fail only once workers start.
   assertWrongUsage(await run({ taskId: 'a:b=c' }), /taskId must consist of letters, digits.*DAISY_CONTEXT; got "a:b=c"/);
   // An id names a directory under --log-dir: it must not climb out of it.
