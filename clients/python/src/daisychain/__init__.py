@@ -17,6 +17,10 @@ at interpreter exit, so a script that ends without ``client.close()`` (daisy
 buffered ahead of the one running; ``client.welcome`` holds the task's timeout,
 and ``client.renew_lease(block)`` / ``client.is_revoked(block)`` serve long
 blocks under it.
+
+``daisychain.control.PipelineClient`` is the control plane: submit, list, get,
+watch and cancel pipelines on a server; a worker's DAISY_CONTEXT names its
+pipeline (``pipeline_id``), which ``Client`` sends in its Hello.
 """
 
 from .block import Block, BlockStatus

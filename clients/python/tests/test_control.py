@@ -1,0 +1,146 @@
+"""The Python control-plane client against a real ``daisychain serve`` (a long-running service, no pipeline file).
+
+A pipeline submitted from Python is served by TypeScript workers that the
+server starts (the reverse is tests/pipelines/cross-language.test.ts); a Python
+worker serves its own pipeline only; refused specs and cancels.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+from funlib.geometry import Roi
+
+import daisychain
+from daisychain.control import ControlError, PipelineClient, PipelineStatus, TaskSpec, WorkerLaunch
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[2]
+CLI = ROOT / "dist" / "src" / "cli" / "main.js"
+TS_WORKER = ROOT / "dist" / "tests" / "fixtures" / "record-worker.js"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def line(task_id: str, blocks: int, **extra: object) -> TaskSpec:
+    unit = Roi((0,), (10,))
+    return TaskSpec(task_id, Roi((0,), (10 * blocks,)), unit, unit, read_write_conflict=False, **extra)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[tuple[PipelineClient, int]]:
+    port = free_port()
+    process = subprocess.Popen(
+        ["node", str(CLI), "serve", "--listen", f"127.0.0.1:{port}", "--log-dir", str(tmp_path / "logs")],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.05)
+    control = PipelineClient(f"127.0.0.1:{port}")
+    try:
+        yield control, port
+    finally:
+        control.close()
+        process.terminate()
+        _, stderr = process.communicate(timeout=30)
+        assert process.returncode == 0, stderr
+
+
+def test_a_pipeline_submitted_from_python_is_served_by_typescript_workers(service, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    control, _ = service
+    records = tmp_path / "records.txt"
+    launch = WorkerLaunch(["node", str(TS_WORKER)], {"RECORD_FILE": str(records), "BLOCK_DELAY_MS": "10"})
+    pipeline = control.submit([line("ts", 24, num_workers=2, worker_launch=launch)], name="from python")
+    assert pipeline.status is PipelineStatus.RUNNING
+    assert pipeline.tasks[0].num_workers == 2 and pipeline.tasks[0].max_retries == 2, "defaults written out"
+    events = list(control.watch(pipeline.pipeline_id))
+    assert events[-1].finished and events[-1].status is PipelineStatus.SUCCEEDED
+    assert [e.finished for e in events].count(True) == 1
+    done = control.get(pipeline.pipeline_id)
+    assert done.states["ts"].completed_count == 24 and done.finished_at is not None
+    rows = [row.split() for row in records.read_text().splitlines()]
+    assert sorted(int(r[1]) for r in rows) == list(range(24)), "every block once, by TypeScript workers"
+    assert [p.pipeline_id for p in control.list()] == [pipeline.pipeline_id]
+
+
+def test_a_python_worker_serves_its_own_pipeline_only(service) -> None:  # type: ignore[no-untyped-def]
+    control, port = service
+    mine = control.submit([line("t", 3)], name="mine")
+    other = control.submit([line("t", 3)], name="other")
+    context = daisychain.Context(
+        hostname="127.0.0.1", port=port, task_id="t", worker_id="py", pipeline_id=mine.pipeline_id
+    )
+    client = daisychain.Client(context)
+    seen = []
+    while True:
+        with client.acquire_block() as block:
+            if block is None:
+                break
+            seen.append(block.id)
+    client.close()
+    assert client.welcome is not None and client.welcome.pipeline_id == mine.pipeline_id
+    assert sorted(seen) == [0, 1, 2]
+    assert control.get(mine.pipeline_id).status is PipelineStatus.SUCCEEDED
+    untouched = control.get(other.pipeline_id)
+    assert untouched.status is PipelineStatus.RUNNING and untouched.states["t"].completed_count == 0
+    # With two pipelines, a context without pipeline_id names none of them.
+    legacy = daisychain.Client(daisychain.Context(hostname="127.0.0.1", port=port, task_id="t", worker_id="old"))
+    with (
+        pytest.raises(daisychain.ClientError, match="pipeline_id is empty, but this server holds 2 pipelines"),
+        legacy.acquire_block(),
+    ):
+        pass
+    legacy.close()
+
+
+def test_wrong_specs_are_refused_naming_the_field_and_cancel_takes_blocks_back(service) -> None:  # type: ignore[no-untyped-def]
+    control, port = service
+    with pytest.raises(
+        ControlError, match=r"^spec: tasks\[0\]\.num_workers must be at most 10000, got 20000$"
+    ) as refused:
+        control.submit([line("t", 2, num_workers=20_000)])
+    assert refused.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    with pytest.raises(ControlError, match=r"upstream_task_ids\[0\]: upstream task \"ghost\" is not declared"):
+        control.submit([line("t", 2, upstream_tasks=["ghost"])])
+    assert control.list() == []
+    with pytest.raises(ControlError) as unknown:
+        control.get("nope")
+    assert unknown.value.code == grpc.StatusCode.NOT_FOUND
+
+    pipeline = control.submit([line("t", 4)])
+    context = daisychain.Context(
+        hostname="127.0.0.1", port=port, task_id="t", worker_id="w", pipeline_id=pipeline.pipeline_id
+    )
+    client = daisychain.Client(context)
+    with client.acquire_block() as block:
+        assert block is not None
+        cancelled = control.cancel(pipeline.pipeline_id, "changed my mind")
+        assert cancelled.status is PipelineStatus.CANCELLED and cancelled.cancel_reason == "changed my mind"
+        assert cancelled.states["t"].processing_count == 0 and cancelled.states["t"].failed_count == 4
+        deadline = time.monotonic() + 5
+        while not client.is_revoked(block) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert client.is_revoked(block), "the worker was told its block was taken back"
+    with client.acquire_block() as block:
+        assert block is None
+    assert client.shutdown_message == "changed my mind"
+    client.close()
+    assert client.rejections == [], "the revoked block's release was not sent"
+    with pytest.raises(ControlError) as again:
+        control.cancel(pipeline.pipeline_id)
+    assert again.value.code == grpc.StatusCode.FAILED_PRECONDITION
