@@ -51,7 +51,7 @@ function packagesLoaded(result: ProbeResult): Set<string> {
 
 // What a worker needs: the client, blocks, geometry, the wire format.
 const WORKER_LAYERS = ['client/', 'model/block.js', 'geometry/', 'wire/', 'gen/'];
-const NOT_FOR_WORKERS = ['mongodb', 'bson', 'zarrita', '@zarrita/storage', 'h5wasm', 'graphology', 'node-sqlite3-wasm', 'yaml'];
+const NOT_FOR_WORKERS = ['mongodb', 'bson', 'zarrita', '@zarrita/storage', 'h5wasm', 'graphology', 'node-sqlite3-wasm', 'yaml', 'zod'];
 
 test("'daisychain/client' loads the client and none of the scheduler, arrays or graphs", async () => {
   const result = await probeImport('daisychain/client');
@@ -62,6 +62,17 @@ test("'daisychain/client' loads the client and none of the scheduler, arrays or 
   const packages = packagesLoaded(result);
   assert.ok(packages.has('@grpc/grpc-js'), 'the probe sees packages (grpc-js is loaded)');
   assert.deepEqual(NOT_FOR_WORKERS.filter((name) => packages.has(name)), []);
+  assert.equal(result.warmUps, 0);
+  assert.ok(!own.includes('gen/daisychain/v1/pipeline_pb.js'), "a worker does not load the control plane's messages");
+});
+
+test("'daisychain/control' loads the control-plane client, the wire and the model's nouns only", async () => {
+  const result = await probeImport('daisychain/control');
+  const own = ownModules(result);
+  assert.ok(own.includes('client/control.js'));
+  const outside = own.filter((module) => !['client/', 'model/', 'geometry/', 'wire/', 'gen/'].some((layer) => module.startsWith(layer)));
+  assert.deepEqual(outside, [], 'no scheduler, server, pipelines, workers or run');
+  assert.deepEqual(NOT_FOR_WORKERS.filter((name) => packagesLoaded(result).has(name)), []);
   assert.equal(result.warmUps, 0);
 });
 
@@ -92,5 +103,7 @@ test('every subpath export resolves by package name', async () => {
   assert.equal(typeof graphs.SqliteGraphProvider, 'function');
   const client = await import('daisychain/client');
   assert.equal(typeof client.Client, 'function');
+  const control = await import('daisychain/control');
+  assert.equal(typeof control.PipelineClient, 'function');
   assert.equal(typeof client.Roi, 'function');
 });

@@ -26,6 +26,8 @@ export interface ConformanceCase {
   description: string;
   /** Task objects in the pipeline-file format (src/run/pipeline-file.ts). */
   tasks: JsonValue[];
+  /** The id of the one pipeline the server runs the tasks as; null: any id the server makes. */
+  pipelineId: string | null;
   /** When false, `expect`, `expectEnd` and `expectNothingFor` pass over Wait and Welcome replies they do not ask for. */
   strict: boolean;
   steps: Step[];
@@ -39,7 +41,7 @@ export class CaseFormatError extends Error {
   override name = 'CaseFormatError';
 }
 
-const CASE_KEYS = new Set(['name', 'description', 'tasks', 'strict', 'steps', 'knownFailing']);
+const CASE_KEYS = new Set(['name', 'description', 'tasks', 'pipelineId', 'strict', 'steps', 'knownFailing']);
 /** The keys a step may carry besides its one action. */
 const STEP_OPTIONS = new Set(['stream', 'within', 'note']);
 const STREAM_ACTIONS = ['send', 'sendRaw', 'sendBigRelease', 'expect', 'expectEnd', 'expectNothingFor', 'halfClose', 'cancel'] as const;
@@ -105,11 +107,14 @@ function readStep(raw: JsonValue, at: string): Step {
 function readCase(raw: JsonValue, at: string, file: string): ConformanceCase {
   if (!isObject(raw)) throw new CaseFormatError(`${at} must be an object`);
   for (const key of Object.keys(raw)) if (!CASE_KEYS.has(key)) throw new CaseFormatError(`${at}: unknown field "${key}"`);
-  const { name, description, tasks, strict, steps, knownFailing } = raw;
+  const { name, description, tasks, pipelineId, strict, steps, knownFailing } = raw;
   if (typeof name !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new CaseFormatError(`${at}.name must be kebab-case, got ${JSON.stringify(name)}`);
   const where = `${file}: case "${name}"`;
   if (typeof description !== 'string' || description === '') throw new CaseFormatError(`${where}: description must be a non-empty string`);
   if (!Array.isArray(tasks) || tasks.length === 0) throw new CaseFormatError(`${where}: tasks must be a non-empty list`);
+  if (pipelineId !== undefined && (typeof pipelineId !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(pipelineId))) {
+    throw new CaseFormatError(`${where}: pipelineId must be lower-case letters, digits and '-', got ${JSON.stringify(pipelineId)}`);
+  }
   if (strict !== undefined && typeof strict !== 'boolean') throw new CaseFormatError(`${where}: strict must be true or false`);
   if (knownFailing !== undefined && typeof knownFailing !== 'string') throw new CaseFormatError(`${where}: knownFailing must be a reason`);
   if (!Array.isArray(steps) || steps.length === 0) throw new CaseFormatError(`${where}: steps must be a non-empty list`);
@@ -117,6 +122,7 @@ function readCase(raw: JsonValue, at: string, file: string): ConformanceCase {
     name,
     description,
     tasks,
+    pipelineId: pipelineId ?? null,
     strict: strict ?? false,
     steps: steps.map((s, i) => readStep(s, `${where}: steps[${i}]`)),
     knownFailing: knownFailing ?? null,

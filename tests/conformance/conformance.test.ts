@@ -1,14 +1,15 @@
 /**
  * The protocol conformance cases (tests/conformance/cases) replayed against
  * the real server on loopback: one test per case, each with a server of its
- * own running the case's tasks, so that no case sees another's state.
+ * own running the case's tasks as its one pipeline, so that no case sees
+ * another's state.
  */
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { PipelineRegistry } from '../../src/pipelines/pipeline-registry.js';
+import { startPipelineServer } from '../../src/pipelines/pipeline-server.js';
 import { pipelineFromData } from '../../src/run/pipeline-file.js';
-import { SchedulerService } from '../../src/server/scheduler-service.js';
-import { startServer } from '../../src/server/server.js';
 import { loadCases, type ConformanceCase } from './case-format.js';
 import { replayCase } from './replay.js';
 
@@ -18,9 +19,16 @@ const KNOWN_FAILING_FILE = 'known-failing.json';
 /** Generous: the slowest case sleeps about 2 s, and the machine may be busy. */
 const CASE_TIMEOUT_MS = 30_000;
 
+/**
+ * A server of pipelines holding one, the case's tasks (under the case's
+ * pipelineId when it names one): every case also goes through the dispatch
+ * of work streams by Hello.pipeline_id, where an empty id names the only
+ * pipeline.
+ */
 async function runCase(testCase: ConformanceCase): Promise<void> {
-  const service = new SchedulerService(pipelineFromData({ tasks: testCase.tasks }, testCase.name));
-  const server = await startServer(service);
+  const registry = new PipelineRegistry();
+  registry.create(pipelineFromData({ tasks: testCase.tasks }, testCase.name), testCase.pipelineId === null ? {} : { id: testCase.pipelineId });
+  const server = await startPipelineServer(registry);
   try {
     await replayCase(testCase, server.address);
   } finally {
