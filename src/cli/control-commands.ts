@@ -38,8 +38,8 @@ async function submit(control: PipelineClient, invocation: SubmitInvocation): Pr
   const { spec } = loadPipelineSpec(invocation.pipeline);
   const submitted = await control.submit({ ...spec, name: spec.name ?? defaultName(invocation.pipeline) });
   // The id alone on stdout, for scripts: `id=$(daisychain submit p.yaml --server ...)`.
-  process.stdout.write(`${submitted.pipelineId}\n`);
-  process.stderr.write(`submitted pipeline ${submitted.pipelineId} (${safe(submitted.spec.name ?? '')}): ${submitted.spec.tasks.length} tasks\n`);
+  process.stdout.write(`${safe(submitted.pipelineId)}\n`);
+  process.stderr.write(`submitted pipeline ${safe(submitted.pipelineId)} (${safe(submitted.spec.name ?? '')}): ${submitted.spec.tasks.length} tasks\n`);
   if (!invocation.wait) return true;
   return watch(control, { kind: 'watch', pipelineId: submitted.pipelineId, server: invocation.server, progress: invocation.progress });
 }
@@ -59,14 +59,14 @@ async function showStatus(control: PipelineClient, invocation: StatusInvocation)
   for (const p of pipelines) {
     const total = p.states.reduce((n, s) => n + s.totalBlockCount, 0);
     const completed = p.states.reduce((n, s) => n + s.completedCount, 0);
-    process.stdout.write(`${p.pipelineId}  ${p.status.padEnd(9)}  ${completed}/${total} blocks  ${safe(p.spec.name ?? '')}\n`);
+    process.stdout.write(`${safe(p.pipelineId)}  ${p.status.padEnd(9)}  ${completed}/${total} blocks  ${safe(p.spec.name ?? '')}\n`);
   }
   return true;
 }
 
 /** A pipeline for people: its status, when, and each task's counts. */
 function describe(p: PipelineView): string {
-  const lines = [`pipeline ${p.pipelineId}${p.spec.name ? ` (${safe(p.spec.name)})` : ''}: ${p.status}${p.cancelReason ? `: ${safe(p.cancelReason)}` : ''}`];
+  const lines = [`pipeline ${safe(p.pipelineId)}${p.spec.name ? ` (${safe(p.spec.name)})` : ''}: ${p.status}${p.cancelReason ? `: ${safe(p.cancelReason)}` : ''}`];
   lines.push(`  submitted ${p.submittedAt.toISOString()}${p.finishedAt === null ? '' : `, ended ${p.finishedAt.toISOString()}`}`);
   for (const s of p.states) {
     const c = countsOf(s.taskId, s);
@@ -85,7 +85,7 @@ async function watch(control: PipelineClient, invocation: WatchInvocation): Prom
   process.once('SIGTERM', onSignal);
   try {
     const last = await showRemoteProgress(control, invocation.pipelineId, { progress: invocation.progress, out: process.stderr, signal: stop.signal });
-    if (last.finished) process.stderr.write(`pipeline ${invocation.pipelineId} ${last.status}${last.cancelReason ? `: ${safe(last.cancelReason)}` : ''}\n`);
+    if (last.finished) process.stderr.write(`pipeline ${safe(invocation.pipelineId)} ${last.status}${last.cancelReason ? `: ${safe(last.cancelReason)}` : ''}\n`);
     return last.finished && last.status === 'succeeded';
   } finally {
     process.off('SIGINT', onSignal);

@@ -7,8 +7,20 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { create } from '@bufbuild/protobuf';
-import { status } from '@grpc/grpc-js';
-import { AcquireSchema, BlockStatus as WireBlockStatus, HelloSchema, ReleaseSchema, ReleasesSchema } from '../../src/gen/daisychain/v1/scheduler_pb.js';
+import { Client as GrpcClient, credentials, status } from '@grpc/grpc-js';
+import {
+  AcquireSchema,
+  BlockStatus as WireBlockStatus,
+  GetTaskStatesRequestSchema,
+  HelloSchema,
+  ReleaseSchema,
+  ReleasesSchema,
+  SchedulerService as SchedulerServiceDescriptor,
+  WatchProgressRequestSchema,
+  type GetTaskStatesResponse,
+  type WatchProgressResponse,
+} from '../../src/gen/daisychain/v1/scheduler_pb.js';
+import { grpcServiceDefinition } from '../../src/wire/service-definition.js';
 import { RawStream } from '../support/raw-stream.js';
 import { lineSpec, startTestPipelineServer } from '../support/pipeline-server.js';
 
@@ -76,6 +88,37 @@ test('with several pipelines an empty Hello.pipeline_id is refused naming them; 
     assert.equal(unknown.error?.code, status.NOT_FOUND);
     assert.match(unknown.error!.details, /unknown pipeline id "nope"; this server holds 2 pipelines/);
   } finally {
+    await h.close();
+  }
+});
+
+test('GetTaskStates and WatchProgress name their pipeline; an empty id names the only one, and with several is refused', async () => {
+  const h = await startTestPipelineServer();
+  const grpc = new GrpcClient(h.server.address, credentials.createInsecure());
+  const definition = grpcServiceDefinition(SchedulerServiceDescriptor);
+  const getStates = (pipelineId: string): Promise<GetTaskStatesResponse> =>
+    new Promise((resolve, reject) => {
+      const m = definition['getTaskStates']!;
+      grpc.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize as (b: Buffer) => GetTaskStatesResponse, create(GetTaskStatesRequestSchema, { pipelineId }), (error, response) =>
+        error === null ? resolve(response!) : reject(error),
+      );
+    });
+  try {
+    const a = await h.control.submit({ tasks: [lineSpec('a', 3)] });
+    assert.deepEqual((await getStates('')).states.map((s) => s.taskId), ['a'], 'the only pipeline');
+    const b = await h.control.submit({ tasks: [lineSpec('b', 4)] });
+    await assert.rejects(getStates(''), (error: { code: number; details: string }) => error.code === status.FAILED_PRECONDITION && /pipeline_id is empty/.test(error.details));
+    await assert.rejects(getStates('nope'), (error: { code: number }) => error.code === status.NOT_FOUND);
+    assert.deepEqual((await getStates(b.pipelineId)).states.map((s) => [s.taskId, Number(s.totalBlockCount)]), [['b', 4]]);
+    assert.deepEqual((await getStates(a.pipelineId)).states.map((s) => s.taskId), ['a']);
+    const m = definition['watchProgress']!;
+    const watch = grpc.makeServerStreamRequest(m.path, m.requestSerialize, m.responseDeserialize as (b: Buffer) => WatchProgressResponse, create(WatchProgressRequestSchema, { pipelineId: b.pipelineId }));
+    const first = await new Promise<WatchProgressResponse>((resolve) => watch.once('data', resolve));
+    assert.deepEqual(first.states.map((s) => s.taskId), ['b']);
+    watch.on('error', () => {}); // its own cancel, below
+    watch.cancel();
+  } finally {
+    grpc.close();
     await h.close();
   }
 });
