@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { ContextError } from '../client/context.js';
 import { ControlError } from '../client/pipeline-client.js';
 import { TaskValidationError } from '../model/task.js';
+import { SpecError } from '../pipelines/pipeline-spec.js';
 import { PipelineError } from '../run/pipeline-file.js';
 import { ListenError } from '../run/serve-until-done.js';
 import { escapeForTerminal } from '../run/terminal-text.js';
@@ -25,7 +26,7 @@ const EXIT_BLOCKS_FAILED = 1;
 const EXIT_WRONG_INPUT = 2;
 
 /** Errors that mean the input was wrong, not the program: reported in one line. */
-const WRONG_INPUT_ERRORS = [UsageError, PipelineError, TaskValidationError, ListenError, ContextError, LogDirError, ControlError];
+const WRONG_INPUT_ERRORS = [UsageError, PipelineError, TaskValidationError, ListenError, ContextError, LogDirError, ControlError, SpecError];
 
 async function main(argv: readonly string[]): Promise<number> {
   let invocation: Invocation;

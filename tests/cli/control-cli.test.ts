@@ -158,3 +158,41 @@ test('each operator command has --help', async () => {
   const main = await runCli(['--help']);
   assert.match(main.stdout, /submit PIPELINE[\s\S]*status \[ID\][\s\S]*watch ID[\s\S]*cancel ID/);
 });
+
+test('serve FILE --keep-running prints the summary when its pipeline is done and goes on serving until SIGTERM', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'daisychain-keep-running-'));
+  writeFileSync(join(dir, 'p.json'), JSON.stringify({ name: 'first', tasks: [line('k', 3)] }));
+  const child = spawn(process.execPath, [cli, 'serve', join(dir, 'p.json'), '--listen', '127.0.0.1:0', '--keep-running', '--progress', 'lines', '--log-dir', join(dir, 'logs')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  try {
+    const announced = await new Promise<RegExpExecArray>((resolve) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        const match = /listening on 127\.0\.0\.1:(\d+), pipeline ([a-z0-9-]+);[^\n]*\n.*DAISY_CONTEXT=.*\n/.exec(stderr);
+        if (match !== null) resolve(match);
+      });
+    });
+    const [port, id] = [announced[1]!, announced[2]!];
+    assert.match(stderr, new RegExp(`DAISY_CONTEXT=hostname=127\\.0\\.0\\.1:port=${port}:task_id=k:worker_id=<id>:pipeline_id=${id}`));
+    const worker = new Client({ hostname: '127.0.0.1', port, task_id: 'k', worker_id: 'w', pipeline_id: id });
+    while (await worker.acquire(() => {})) {
+      // one block per iteration
+    }
+    await worker.close();
+    for (let i = 0; i < 100 && !/All blocks succeeded/.test(stderr); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.match(stderr, /All blocks succeeded/);
+    // Still serving: the control plane answers, and takes another pipeline.
+    writeFileSync(join(dir, 'q.json'), JSON.stringify({ tasks: [line('q', 1)] }));
+    const more = await runCli(['submit', join(dir, 'q.json'), '--server', `127.0.0.1:${port}`]);
+    assert.equal(more.code, 0, more.stderr);
+    const listing = await runCli(['status', '--server', `127.0.0.1:${port}`]);
+    assert.match(listing.stdout, new RegExp(`^${id}  succeeded  3/3 blocks  first$`, 'm'));
+    child.kill('SIGTERM');
+    assert.equal(await exit, 0, stderr);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
