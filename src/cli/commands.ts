@@ -3,10 +3,9 @@ import { join, resolve } from 'node:path';
 import { formatContext } from '../client/context.js';
 import type { Pipeline } from '../pipelines/pipeline.js';
 import { PipelineRegistry } from '../pipelines/pipeline-registry.js';
-import { loadPipelineSpec } from '../run/pipeline-file.js';
+import { loadPipeline, loadPipelineSpec } from '../run/pipeline-file.js';
 import { runBlockwise } from '../run/run-blockwise.js';
 import { type Endpoint, serveForever, serveUntilDone } from '../run/serve-until-done.js';
-import { loadPipeline } from '../run/pipeline-file.js';
 import type { RunInvocation, ServeInvocation } from './arguments.js';
 
 /** Runs the pipeline with its worker commands; true only if every block succeeded. */
@@ -43,9 +42,10 @@ function announce(endpoint: Endpoint, pipeline: Pipeline | null): void {
     process.stderr.write(`daisychain server listening on ${endpoint.address}; submit pipelines with daisychain submit FILE --server ${endpoint.address}\n`);
     return;
   }
-  process.stderr.write(`daisychain server listening on ${endpoint.address}, pipeline ${pipeline.id}; workers connect with\n`);
-  for (const task of pipeline.service.tasks) {
-    if (task.workerCommand !== null) continue; // the server runs those itself
+  const external = pipeline.service.tasks.filter((task) => task.workerCommand === null); // the server runs the others' workers
+  const how = external.length === 0 ? 'the server starts every task\'s workers' : 'workers connect with';
+  process.stderr.write(`daisychain server listening on ${endpoint.address}, pipeline ${pipeline.id}; ${how}\n`);
+  for (const task of external) {
     const context = formatContext({ hostname, port: String(endpoint.port), task_id: task.taskId, worker_id: '<id>', pipeline_id: pipeline.id });
     process.stderr.write(`  DAISY_CONTEXT=${context}\n`);
   }

@@ -186,9 +186,9 @@ function watch(pipeline: Pipeline, call: ServerWritableStream<unknown, WatchPipe
   pipeline.on('ended', onEnded);
 }
 
+/** The states and status only: a watcher gets many events, the spec it can Get once. */
 function eventOf(pipeline: Pipeline, failure: FailureRecord | null): PipelineEvent {
-  const view = pipeline.view();
-  return { states: view.states, failure, finished: pipeline.ended, status: view.status, cancelReason: view.cancelReason };
+  return { states: pipeline.snapshots(), failure, finished: pipeline.ended, status: pipeline.status, cancelReason: pipeline.cancelReason };
 }
 
 function toWire(pipeline: Pipeline): PipelineMessage {

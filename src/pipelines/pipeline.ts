@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { PipelineStatus, PipelineView } from '../model/pipeline-view.js';
+import type { PipelineStatus, PipelineView, TaskStateSnapshot } from '../model/pipeline-view.js';
 import { snapshotOf } from '../model/pipeline-view.js';
 import type { Task } from '../model/task.js';
 import { taskToSpecData } from '../model/task-spec.js';
@@ -133,13 +133,17 @@ export class Pipeline extends EventEmitter<PipelineEvents> {
     this.service.cancel(reason);
   }
 
+  /** Every task's counters now, in daisy's order. */
+  snapshots(): TaskStateSnapshot[] {
+    return [...this.service.states()].map(([taskId, state]) => snapshotOf(taskId, state));
+  }
+
   view(): PipelineView {
-    const states = this.service.states();
     return {
       pipelineId: this.id,
       spec: { name: this.name, tasks: this.service.tasks.map(taskToSpecData) },
       status: this.status,
-      states: [...states].map(([taskId, state]) => snapshotOf(taskId, state)),
+      states: this.snapshots(),
       cancelReason: this.reason,
       submittedAt: this.submittedAt,
       finishedAt: this.finished,
