@@ -13,7 +13,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 # Every Python virtualenv but the optional Python 3.10 one (a no-op when
 # their locks are unchanged; clients/python/env/README.md).
-bash clients/python/env/make-venv.sh daisy1 client graphs arrays-zarr2 arrays-zarr3 codegen
+bash clients/python/env/make-venv.sh daisy1 daisy2 client graphs arrays-zarr2 arrays-zarr3 codegen
 # FerretDB (built once into ~/.cache/daisychain, ~80 s cold) on a free
 # loopback port, stopped when this script exits; exports DAISYCHAIN_MONGO_URL.
 source tests/spatial-graphs/ferretdb.sh
