@@ -79,7 +79,7 @@ export class Client {
 
   constructor(context?: WorkerContext, options: ClientOptions = {}) {
     this.context = context ?? contextFromEnv();
-    const { host, port, taskId, workerId } = requireContextEntries(this.context);
+    const { host, port, taskId, workerId, workerSecret } = requireContextEntries(this.context);
     this.taskId = taskId;
     this.workerId = workerId;
     this.prefetch = options.prefetch ?? 1;
@@ -104,8 +104,10 @@ export class Client {
       this.onFailure(new ClientError(`the work stream to ${target} failed: ${error.details || error.message}`));
     });
     this.call.on('end', () => this.onFailure(null));
+    // The pool's worker_secret proves that this stream is the process the pool started under workerId
+    // (the server refuses the id without it); '' for a worker started by hand, which needs none.
     this.send(
-      helloRequest({ taskId, workerId, language: options.language ?? 'typescript', host: hostname(), pid: process.pid }),
+      helloRequest({ taskId, workerId, language: options.language ?? 'typescript', host: hostname(), pid: process.pid, workerSecret }),
     );
   }
 

@@ -2,6 +2,8 @@
  * daisy's worker context: `key=value` pairs joined by `:` in the environment
  * variable DAISY_CONTEXT (hostname, port, task_id, worker_id, logdir), so
  * that worker scripts written for daisy find a daisychain server unchanged.
+ * A daisychain worker pool adds worker_secret, which the client sends in its
+ * Hello to prove that it is the process the pool started under worker_id.
  */
 export const CONTEXT_VARIABLE = 'DAISY_CONTEXT';
 
@@ -46,11 +48,20 @@ export function contextFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerCont
   return parseContext(text);
 }
 
-/** The entries a client needs, checked. */
-export function requireContextEntries(context: WorkerContext): { host: string; port: number; taskId: string; workerId: string } {
+/** The context entry a worker pool puts its per-process secret in. */
+export const WORKER_SECRET_ENTRY = 'worker_secret';
+
+/** The entries a client needs, checked. `workerSecret` is '' for a worker started by hand (no pool gave it one). */
+export function requireContextEntries(context: WorkerContext): { host: string; port: number; taskId: string; workerId: string; workerSecret: string } {
   const missing = ['hostname', 'port', 'task_id'].filter((key) => context[key] === undefined);
   if (missing.length > 0) throw new ContextError(`the worker context lacks ${missing.join(', ')}`);
   const port = Number(context['port']);
   if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new ContextError(`bad port ${JSON.stringify(context['port'])} in the worker context`);
-  return { host: context['hostname']!, port, taskId: context['task_id']!, workerId: context['worker_id'] ?? `${process.pid}` };
+  return {
+    host: context['hostname']!,
+    port,
+    taskId: context['task_id']!,
+    workerId: context['worker_id'] ?? `${process.pid}`,
+    workerSecret: context[WORKER_SECRET_ENTRY] ?? '',
+  };
 }

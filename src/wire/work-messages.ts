@@ -34,9 +34,13 @@ import { MAX_ACQUIRE, MAX_MESSAGE_BYTES } from './limits.js';
 
 export type { BlockMessage, Release, WorkRequest, WorkResponse };
 
-/** daisychain.v1; `PROTOCOL_REVISION` counts the additions old clients may ignore (Welcome, Acquire.ahead, Start and Releases.started, Releases.acquire, Renew, GiveBack, Revoked, Rejected.about_block). */
+/**
+ * daisychain.v1; `PROTOCOL_REVISION` counts the additions old clients may ignore: 1 = Welcome,
+ * Acquire.ahead, Start and Releases.started, Releases.acquire, Renew, GiveBack, Revoked,
+ * Rejected.about_block; 2 = Hello.worker_secret.
+ */
 export const PROTOCOL_VERSION = 1;
-export const PROTOCOL_REVISION = 1;
+export const PROTOCOL_REVISION = 2;
 
 /** Who a worker says it is, in the Hello that opens its stream. */
 export interface HelloFields {
@@ -45,6 +49,11 @@ export interface HelloFields {
   language: string;
   host: string;
   pid: number;
+  /**
+   * The worker_secret of the worker's context ('' when it has none): proof that the stream
+   * comes from the process a worker pool started under `workerId`. Never logged or echoed.
+   */
+  workerSecret: string;
 }
 
 /** The server's answer to Hello. */
@@ -221,8 +230,8 @@ export function readWorkRequest(message: WorkRequest, maxListLength = Number.POS
   if (overlong !== null) return { kind: 'tooLong', ...overlong };
   switch (body.case) {
     case 'hello': {
-      const { taskId, workerId, language, host, pid } = body.value;
-      return { kind: 'hello', hello: { taskId, workerId, language, host, pid } };
+      const { taskId, workerId, language, host, pid, workerSecret } = body.value;
+      return { kind: 'hello', hello: { taskId, workerId, language, host, pid, workerSecret } };
     }
     case 'acquire':
       return { kind: 'acquire', count: body.value.count, ahead: body.value.ahead };

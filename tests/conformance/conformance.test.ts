@@ -20,6 +20,8 @@ const CASE_TIMEOUT_MS = 30_000;
 
 async function runCase(testCase: ConformanceCase): Promise<void> {
   const service = new SchedulerService(pipelineFromData({ tasks: testCase.tasks }, testCase.name));
+  // As a worker pool of this server would, before starting the processes.
+  for (const w of testCase.poolWorkers) service.expectWorker(w.taskId, w.workerId, w.secret);
   const server = await startServer(service);
   try {
     await replayCase(testCase, server.address);

@@ -6,10 +6,15 @@ import os
 from collections.abc import Mapping
 
 ENV_VARIABLE = "DAISY_CONTEXT"
+#: The entry in which a daisychain worker pool gives each worker process its secret.
+WORKER_SECRET_ENTRY = "worker_secret"
 
 
 class Context(dict[str, str]):
     """The entries a worker pool gives its workers (hostname, port, task_id, worker_id, logdir).
+
+    A daisychain pool adds ``worker_secret``, which the client sends in its
+    Hello to prove it is the process the pool started under ``worker_id``.
 
     As in daisy, ``Context(hostname="localhost", port=5000, task_id=1)`` stores
     every key and value as a string, since that is what crosses DAISY_CONTEXT.
