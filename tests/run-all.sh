@@ -18,6 +18,10 @@ bash clients/python/env/make-venv.sh daisy1 client graphs arrays-zarr2 arrays-za
 # loopback port, stopped when this script exits; exports DAISYCHAIN_MONGO_URL.
 source tests/spatial-graphs/ferretdb.sh
 start_ferretdb
+# grpcurl (built once into ~/.cache/daisychain, ~65 s cold) for the test of
+# health and reflection with a generic client (tests/server/grpcurl.test.ts).
+DAISYCHAIN_GRPCURL=$(bash tests/server/setup-grpcurl.sh)
+export DAISYCHAIN_GRPCURL
 
 echo "== Protocol: buf lint, buf breaking against the previous commit, generated code up to date"
 npx --no-install buf lint
