@@ -1,7 +1,6 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { SCHEDULER_SERVICE_NAME } from '../wire/descriptors.js';
 import { formatHostPort, SERVER_CHANNEL_OPTIONS } from '../wire/limits.js';
-import { schedulerServiceDefinition } from '../wire/service-definition.js';
+import { SCHEDULER_SERVICE_NAME, schedulerServiceDefinition } from '../wire/service-definition.js';
 import type { SchedulerService } from './scheduler-service.js';
 
 export { MAX_MESSAGE_BYTES } from '../wire/limits.js';
