@@ -13,15 +13,17 @@ export class ContextError extends Error {
   override name = 'ContextError';
 }
 
+/**
+ * Like daisy 2.0.0, `%`, `:` and `=` in keys and values are written as
+ * `%25`, `%3A` and `%3D`, so any text survives the `:`/`=` splitting; other
+ * characters are written as they are, so that daisy 1.x workers read
+ * everything daisy 1.x could carry unchanged.
+ */
 export function formatContext(context: WorkerContext): string {
   return Object.entries(context)
     .map(([key, value]) => {
-      for (const part of [key, value]) {
-        if (part.includes('=') || part.includes(':')) {
-          throw new ContextError(`context entries must not contain '=' or ':', got ${JSON.stringify(`${key}=${value}`)}`);
-        }
-      }
-      return `${key}=${value}`;
+      if (key === '') throw new ContextError(`context keys must not be empty, got ${JSON.stringify(`=${value}`)}`);
+      return `${encodeEntry(key)}=${encodeEntry(value)}`;
     })
     .join(':');
 }
@@ -34,9 +36,21 @@ export function parseContext(text: string): WorkerContext {
     if (parts.length !== 2 || parts[0] === '') {
       throw new ContextError(`malformed ${CONTEXT_VARIABLE} entry ${JSON.stringify(token)}: expected key=value`);
     }
-    context[parts[0]!] = parts[1]!;
+    context[decodeEntry(parts[0]!)] = decodeEntry(parts[1]!);
   }
   return context;
+}
+
+const ENCODED: Readonly<Record<string, string>> = { '%': '%25', ':': '%3A', '=': '%3D' };
+const DECODED: Readonly<Record<string, string>> = { '%25': '%', '%3A': ':', '%3D': '=' };
+
+function encodeEntry(text: string): string {
+  return text.replace(/[%:=]/g, (c) => ENCODED[c]!);
+}
+
+/** One pass, as daisy 2.0.0 reads it: `%253A` is `%3A`, and other `%` sequences stay as they are. */
+function decodeEntry(text: string): string {
+  return text.replace(/%(25|3[AaDd])/g, (sequence) => DECODED[sequence.toUpperCase()]!);
 }
 
 /** The context of this process, from DAISY_CONTEXT. */

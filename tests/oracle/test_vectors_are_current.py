@@ -62,3 +62,14 @@ def test_double_orphan_vector_is_current() -> None:
         check=True,
     )
     assert result.stdout == (VECTORS / "double-orphan.json").read_text(encoding="utf-8")
+
+
+def test_context_vector_is_current() -> None:
+    daisy2 = HERE.parent.parent / ".cache" / "venv-daisy2" / "bin" / "python"
+    result = subprocess.run(
+        [str(daisy2), str(HERE / "generate_context_vector.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout == (VECTORS / "context.json").read_text(encoding="utf-8")

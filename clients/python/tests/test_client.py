@@ -519,8 +519,23 @@ def test_a_context_takes_values_of_any_type_as_daisy_does(serve) -> None:  # typ
         assert block is not None and block.block_id == ("1", 0)
     client.close()
     assert server.wait()[0] == 0
-    with pytest.raises(ValueError):
-        daisychain.Context(logdir="a:b")
+    with pytest.raises(ValueError, match="context keys must not be empty"):
+        daisychain.Context({"": "a"})
+
+
+VECTORS = Path(__file__).resolve().parents[3] / "tests" / "vectors"
+
+
+def test_a_context_is_written_and_read_as_daisy_2_writes_and_reads_it() -> None:
+    # The vector is daisy 2.0.0's own output (tests/oracle/generate_context_vector.py).
+    vector = json.loads((VECTORS / "context.json").read_text(encoding="utf-8"))
+    assert vector["daisy"] == "2.0.0"
+    for case in vector["written"]:
+        context = daisychain.Context(case["entries"])
+        assert sorted(context.to_env().split(":")) == case["tokens"]
+        assert daisychain.Context.parse(context.to_env()) == case["entries"]
+    for case in vector["read"]:
+        assert daisychain.Context.parse(case["text"]) == case["entries"]
 
 
 def test_a_block_is_built_with_daisys_signature() -> None:
