@@ -11,7 +11,7 @@ export { startServer, type RunningServer } from './server/server.js';
 export { WorkerProcessPool, type WorkerEvent, type WorkerPoolOptions } from './workers/worker-process-pool.js';
 export { runInProcessWorkers } from './workers/in-process-workers.js';
 export { LogDirError } from './workers/log-paths.js';
-export { ControlError, PipelineClient } from './client/pipeline-client.js';
+// The control plane's client is 'daisychain/control' (it loads pipeline.proto's code).
 export type { PipelineEvent, PipelineStatus, PipelineView, TaskStateSnapshot } from './model/pipeline-view.js';
 export type { PipelineSpecData, RoiData, TaskSpecData } from './model/task-spec.js';
 export { Pipeline, PipelineEndedError } from './pipelines/pipeline.js';

@@ -81,7 +81,7 @@ export class Client {
 
   constructor(context?: WorkerContext, options: ClientOptions = {}) {
     this.context = context ?? contextFromEnv();
-    const { host, port, taskId, workerId, pipelineId } = requireContextEntries(this.context);
+    const { host, port, taskId, workerId, workerSecret, pipelineId } = requireContextEntries(this.context);
     this.taskId = taskId;
     this.workerId = workerId;
     this.pipelineId = pipelineId;
@@ -107,8 +107,10 @@ export class Client {
       this.onFailure(new ClientError(`the work stream to ${target} failed: ${error.details || error.message}`));
     });
     this.call.on('end', () => this.onFailure(null));
+    // The pool's worker_secret proves that this stream is the process the pool started under workerId
+    // (the server refuses the id without it); '' for a worker started by hand, which needs none.
     this.send(
-      helloRequest({ taskId, workerId, language: options.language ?? 'typescript', host: hostname(), pid: process.pid, pipelineId: this.pipelineId }),
+      helloRequest({ taskId, workerId, language: options.language ?? 'typescript', host: hostname(), pid: process.pid, workerSecret, pipelineId }),
     );
   }
 

@@ -40,6 +40,7 @@ import { quotePeerText } from './peer-text.js';
 import { serverVersion } from './version.js';
 import type { WorkSession } from './work-session.js';
 import { type WorkStreamLimits, type WorkStreamOwner, WorkStreams } from './work-streams.js';
+import { WorkerSecrets } from './worker-secrets.js';
 
 export type { FailureRecord };
 export { HELLO_TIMEOUT_MS, MAX_STREAMS } from './work-streams.js';
@@ -57,7 +58,11 @@ export interface SchedulerServiceEvents {
   /** Task states changed (coalesced by listeners as they like). */
   change: [];
   failure: [FailureRecord];
-  /** A worker released a block (or lost it); pools use it to restart workers that keep failing. */
+  /**
+   * A pool's worker released a block (or lost it); pools use it to restart workers that keep
+   * failing. Only for streams whose Hello presented the secret registered with `expectWorker`:
+   * other streams cannot speak for a pool's worker.
+   */
   workerRelease: [workerId: string, taskId: string, succeeded: boolean];
   /** Every task is done. */
   finished: [];
@@ -82,6 +87,8 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> imple
   private readonly failureHistory = new FailureHistory();
   /** Why a task ended early (abandoned, cancelled), for the Shutdown of its streams. */
   private readonly overReasons = new Map<string, string>();
+  /** The secrets of the worker processes this server's pools started (worker-secrets.ts). */
+  private readonly workerSecrets = new WorkerSecrets();
   private finishedEmitted = false;
   private readonly preChecks: PreChecks;
   private changeScheduled = false;
@@ -152,6 +159,28 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> imple
   get finished(): boolean {
     for (const state of this.scheduler.taskStates.values()) if (!state.isDone()) return false;
     return true;
+  }
+
+  /**
+   * Registers a worker process a pool is about to start for `taskId` under
+   * `workerId`, with the secret it passes in the worker's DAISY_CONTEXT. From
+   * now until `forgetWorker`, a Hello claiming this id must present the
+   * secret or its stream ends with PERMISSION_DENIED; streams that did are
+   * the only ones whose releases reach `workerRelease`.
+   */
+  expectWorker(taskId: string, workerId: string, secret: string): void {
+    if (!this.taskById.has(taskId)) throw new Error(this.unknownTaskMessage(taskId));
+    this.workerSecrets.register(taskId, workerId, secret);
+  }
+
+  /** The worker is gone (it exited): its id is free for any stream again, as an unbound one. */
+  forgetWorker(taskId: string, workerId: string): void {
+    this.workerSecrets.forget(taskId, workerId);
+  }
+
+  /** How many pool workers are registered (`expectWorker`) and not forgotten. */
+  get expectedWorkerCount(): number {
+    return this.workerSecrets.size;
   }
 
   /** Gives up on a task: its remaining blocks fail, its downstream is orphaned, its workers are shut down. */
@@ -340,6 +369,21 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> imple
       session.fail(GrpcStatus.NOT_FOUND, this.unknownTaskMessage(hello.taskId));
       return;
     }
+    const check = this.workerSecrets.check(hello.taskId, hello.workerId, hello.workerSecret);
+    if (check === 'missing' || check === 'wrong') {
+      // Nothing was granted yet, so closing changes no count and no lease. The message names
+      // the id (a pool's, not the peer's text) and never the secret.
+      const how = check === 'missing' ? 'sent no Hello.worker_secret' : "sent a Hello.worker_secret that is not this worker's";
+      session.fail(
+        GrpcStatus.PERMISSION_DENIED,
+        `worker id ${JSON.stringify(hello.workerId)} belongs to a worker this server started for task ${JSON.stringify(hello.taskId)}; ` +
+          `this stream did not present its secret (it ${how}; a worker started by a pool finds it as worker_secret in DAISY_CONTEXT)`,
+      );
+      this.closeSession(session, 'it claimed a pool worker without its secret');
+      return;
+    }
+    // Bound once, here: a stream that said Hello before a pool registered the same id stays unbound.
+    session.poolWorker = check === 'verified';
     const workerId = hello.workerId === '' ? `stream-${session.id}` : hello.workerId;
     session.identity = { taskId: hello.taskId, workerId, language: hello.language, host: hello.host, pid: hello.pid };
     const timeout = this.taskById.get(hello.taskId)!.timeout;
@@ -517,8 +561,8 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> imple
       };
       this.failureHistory.add(record);
       this.emit('failure', record);
-      this.emit('workerRelease', record.workerId, block.taskId, false);
-    } else if (session.identity !== null) {
+      if (session.poolWorker) this.emit('workerRelease', record.workerId, block.taskId, false);
+    } else if (session.poolWorker && session.identity !== null) {
       this.emit('workerRelease', session.identity.workerId, block.taskId, true);
     }
     this.afterChange();

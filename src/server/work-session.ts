@@ -19,6 +19,12 @@ export class WorkSession {
   static #nextId = 1;
   readonly id = WorkSession.#nextId++;
   identity: WorkerIdentity | null = null;
+  /**
+   * Its Hello presented the secret a worker pool registered for its worker id: only such a
+   * stream's releases reach the pool (`workerRelease`), so no other stream can get a pool's
+   * worker restarted. Decided at Hello, never later.
+   */
+  poolWorker = false;
   /** Blocks asked for and not yet sent. */
   wanted = 0;
   /** Of `wanted`, the blocks for the worker's buffer: handed out unstarted, after the others. */

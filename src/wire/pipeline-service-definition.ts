@@ -7,3 +7,6 @@ import { grpcServiceDefinition } from './service-definition.js';
  * only SchedulerService, does not load pipeline.proto's code.
  */
 export const pipelineServiceDefinition = grpcServiceDefinition(PipelineServiceDescriptor);
+
+/** Its full name, as health checks and reflection know it. */
+export const PIPELINE_SERVICE_NAME = PipelineServiceDescriptor.typeName;

@@ -73,6 +73,9 @@ function requestDeserializer<Desc extends DescMessage>(schema: Desc): (bytes: Bu
   };
 }
 
+/** `daisychain.v1.SchedulerService`: the name health checks and reflection know the service by. */
+export const SCHEDULER_SERVICE_NAME = SchedulerServiceDescriptor.typeName;
+
 /** daisychain.v1.SchedulerService, for the server and the clients. */
 export const schedulerServiceDefinition = grpcServiceDefinition(SchedulerServiceDescriptor);
 

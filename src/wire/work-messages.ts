@@ -38,11 +38,11 @@ export type { BlockMessage, Release, WorkRequest, WorkResponse };
  * daisychain.v1; `PROTOCOL_REVISION` counts the additions old clients may
  * ignore: 1 = Welcome, Acquire.ahead, Start and Releases.started,
  * Releases.acquire, Renew, GiveBack, Revoked, Rejected.about_block; 2 =
- * pipelines (Hello.pipeline_id, Welcome.pipeline_id, the pipeline_id of
- * GetTaskStates and WatchProgress, PipelineService).
+ * Hello.worker_secret; 3 = pipelines (Hello.pipeline_id, Welcome.pipeline_id,
+ * the pipeline_id of GetTaskStates and WatchProgress, PipelineService).
  */
 export const PROTOCOL_VERSION = 1;
-export const PROTOCOL_REVISION = 2;
+export const PROTOCOL_REVISION = 3;
 
 /** Who a worker says it is, in the Hello that opens its stream. */
 export interface HelloFields {
@@ -51,6 +51,11 @@ export interface HelloFields {
   language: string;
   host: string;
   pid: number;
+  /**
+   * The worker_secret of the worker's context ('' when it has none): proof that the stream
+   * comes from the process a worker pool started under `workerId`. Never logged or echoed.
+   */
+  workerSecret: string;
   /** Empty: the server's only pipeline. */
   pipelineId: string;
 }
@@ -231,8 +236,8 @@ export function readWorkRequest(message: WorkRequest, maxListLength = Number.POS
   if (overlong !== null) return { kind: 'tooLong', ...overlong };
   switch (body.case) {
     case 'hello': {
-      const { taskId, workerId, language, host, pid, pipelineId } = body.value;
-      return { kind: 'hello', hello: { taskId, workerId, language, host, pid, pipelineId } };
+      const { taskId, workerId, language, host, pid, workerSecret, pipelineId } = body.value;
+      return { kind: 'hello', hello: { taskId, workerId, language, host, pid, workerSecret, pipelineId } };
     }
     case 'acquire':
       return { kind: 'acquire', count: body.value.count, ahead: body.value.ahead };

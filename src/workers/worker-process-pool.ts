@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { CONTEXT_VARIABLE, formatContext } from '../client/context.js';
+import { CONTEXT_VARIABLE, formatContext, WORKER_SECRET_ENTRY } from '../client/context.js';
 import type { SchedulerService } from '../server/scheduler-service.js';
 import type { Task } from '../model/task.js';
 import { taskLogDir, workerLogBase } from './log-paths.js';
@@ -115,23 +116,32 @@ export class WorkerProcessPool {
 
   private spawnNow(): void {
     const id = String(nextWorkerId++);
+    // Ids are a counter anyone can guess; the secret (hex: no ':' or '=' for DAISY_CONTEXT) is
+    // what binds a stream to this process, so that no other peer can fail blocks in its name.
+    const secret = randomBytes(32).toString('hex');
     const context = formatContext({
       hostname: this.options.host,
       port: String(this.options.port),
       task_id: this.taskId,
       worker_id: id,
       logdir: this.options.logDir,
+      [WORKER_SECRET_ENTRY]: secret,
       ...(this.options.pipelineId ? { pipeline_id: this.options.pipelineId } : {}),
     });
     const base = workerLogBase(this.options.logDir, this.taskId, id);
     const out = openSync(`${base}.out`, 'w');
     const err = openSync(`${base}.err`, 'w');
+    // Registered before the process exists, so that its Hello can never come first.
+    this.service.expectWorker(this.taskId, id, secret);
     let child: ChildProcess;
     try {
       child = spawn(this.command[0]!, this.command.slice(1), {
         env: { ...process.env, ...this.task.workerEnv, [CONTEXT_VARIABLE]: context },
         stdio: ['ignore', out, err],
       });
+    } catch (error) {
+      this.service.forgetWorker(this.taskId, id);
+      throw error;
     } finally {
       closeSync(out);
       closeSync(err);
@@ -171,6 +181,8 @@ export class WorkerProcessPool {
 
   private onExit(worker: LiveWorker, code: number | null, signal: NodeJS.Signals | null, spawnError: string | null): void {
     if (!this.live.delete(worker.id)) return;
+    // Its streams are bound already (or gone with it); a later Hello with its id binds to nothing.
+    this.service.forgetWorker(this.taskId, worker.id);
     const how = spawnError !== null ? `could not start: ${spawnError}` : signal !== null ? `killed by ${signal}` : `exited with status ${code}`;
     this.emitEvent(worker.id, 'exited', how);
     if (this.stopping || this.service.state(this.taskId).isOver()) return;

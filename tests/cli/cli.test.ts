@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { healthCheck, reflectedServices } from '../support/standard-services.js';
 
 const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const workerScript = fileURLToPath(new URL('../fixtures/record-worker.js', import.meta.url));
@@ -86,7 +87,7 @@ test('daisychain reports a bad pipeline file clearly, with exit status 2', async
   assert.match(usage.stderr, /unknown command "frobnicate"/);
 });
 
-test('daisychain serve runs until workers started elsewhere finish the task', async () => {
+test('daisychain serve, with health and reflection, runs until workers started elsewhere finish the task', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'daisychain-serve-'));
   const records = join(dir, 'records.txt');
   writeFileSync(
@@ -101,6 +102,19 @@ test('daisychain serve runs until workers started elsewhere finish the task', as
     if (match !== null) announced(Number(match[1]));
   });
   const port = await listening;
+  // Health and reflection come with it, for probes and generic clients.
+  const address = `127.0.0.1:${port}`;
+  assert.equal(await healthCheck(address, ''), 'SERVING');
+  assert.equal(await healthCheck(address, 'daisychain.v1.SchedulerService'), 'SERVING');
+  // serve is a server of pipelines: the control plane is served beside the work streams.
+  assert.equal(await healthCheck(address, 'daisychain.v1.PipelineService'), 'SERVING');
+  assert.deepEqual((await reflectedServices(address)).sort(), [
+    'daisychain.v1.PipelineService',
+    'daisychain.v1.SchedulerService',
+    'grpc.health.v1.Health',
+    'grpc.reflection.v1.ServerReflection',
+    'grpc.reflection.v1alpha.ServerReflection',
+  ]);
   // A worker started "by hand": only DAISY_CONTEXT tells it where the server is.
   const worker = spawn(process.execPath, [workerScript], {
     env: { ...process.env, RECORD_FILE: records, DAISY_CONTEXT: `hostname=127.0.0.1:port=${port}:task_id=remote:worker_id=7` },

@@ -63,7 +63,8 @@ test('a worker whose stream fails in the middle of the run exits non-zero', asyn
   const service = new SchedulerService([task(100)]);
   const server = await startServer(service);
   const exited = runWorker(server.port, { BLOCK_DELAY_MS: '50' });
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  // A fixed sleep raced the worker's start on a loaded machine: wait until it has done some work.
+  while (service.state('t').completedCount < 2) await new Promise((resolve) => setTimeout(resolve, 20));
   await server.close(); // the server goes away while the worker holds a block
   const { code } = await exited;
   assert.notEqual(code, 0);

@@ -23,7 +23,7 @@ test('the Welcome tells the client the protocol, the task timeout and the limits
     { ...client.welcome, serverVersion: typeof client.welcome?.serverVersion },
     {
       protocolVersion: 1,
-      protocolRevision: 2,
+      protocolRevision: 3,
       serverVersion: 'string',
       taskId: 't',
       workerId: 'w',

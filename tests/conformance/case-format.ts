@@ -21,6 +21,13 @@ export type Step =
   | { kind: 'sleep'; ms: number }
   | { kind: 'expectStates'; states: Record<string, JsonObject>; within: number | null };
 
+/** A worker process the server is to take for one its own pool started, with the secret its DAISY_CONTEXT holds. */
+export interface PoolWorker {
+  taskId: string;
+  workerId: string;
+  secret: string;
+}
+
 export interface ConformanceCase {
   name: string;
   description: string;
@@ -28,6 +35,8 @@ export interface ConformanceCase {
   tasks: JsonValue[];
   /** The id of the one pipeline the server runs the tasks as; null: any id the server makes. */
   pipelineId: string | null;
+  /** Registered with the server before the first step (SchedulerService.expectWorker); empty for most cases. */
+  poolWorkers: PoolWorker[];
   /** When false, `expect`, `expectEnd` and `expectNothingFor` pass over Wait and Welcome replies they do not ask for. */
   strict: boolean;
   steps: Step[];
@@ -41,7 +50,7 @@ export class CaseFormatError extends Error {
   override name = 'CaseFormatError';
 }
 
-const CASE_KEYS = new Set(['name', 'description', 'tasks', 'pipelineId', 'strict', 'steps', 'knownFailing']);
+const CASE_KEYS = new Set(['name', 'description', 'tasks', 'pipelineId', 'poolWorkers', 'strict', 'steps', 'knownFailing']);
 /** The keys a step may carry besides its one action. */
 const STEP_OPTIONS = new Set(['stream', 'within', 'note']);
 const STREAM_ACTIONS = ['send', 'sendRaw', 'sendBigRelease', 'expect', 'expectEnd', 'expectNothingFor', 'halfClose', 'cancel'] as const;
@@ -104,10 +113,22 @@ function readStep(raw: JsonValue, at: string): Step {
   }
 }
 
+function readPoolWorkers(raw: JsonValue | undefined, where: string): PoolWorker[] {
+  if (raw === undefined) return [];
+  const fields = ['taskId', 'workerId', 'secret'] as const;
+  if (!Array.isArray(raw)) throw new CaseFormatError(`${where}: poolWorkers must be a list`);
+  return raw.map((w, i) => {
+    if (!isObject(w) || Object.keys(w).some((k) => !(fields as readonly string[]).includes(k)) || !fields.every((k) => typeof w[k] === 'string' && w[k] !== '')) {
+      throw new CaseFormatError(`${where}: poolWorkers[${i}] must be {"taskId", "workerId", "secret"}, each a non-empty string`);
+    }
+    return { taskId: w['taskId'] as string, workerId: w['workerId'] as string, secret: w['secret'] as string };
+  });
+}
+
 function readCase(raw: JsonValue, at: string, file: string): ConformanceCase {
   if (!isObject(raw)) throw new CaseFormatError(`${at} must be an object`);
   for (const key of Object.keys(raw)) if (!CASE_KEYS.has(key)) throw new CaseFormatError(`${at}: unknown field "${key}"`);
-  const { name, description, tasks, pipelineId, strict, steps, knownFailing } = raw;
+  const { name, description, tasks, pipelineId, poolWorkers, strict, steps, knownFailing } = raw;
   if (typeof name !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new CaseFormatError(`${at}.name must be kebab-case, got ${JSON.stringify(name)}`);
   const where = `${file}: case "${name}"`;
   if (typeof description !== 'string' || description === '') throw new CaseFormatError(`${where}: description must be a non-empty string`);
@@ -123,6 +144,7 @@ function readCase(raw: JsonValue, at: string, file: string): ConformanceCase {
     description,
     tasks,
     pipelineId: pipelineId ?? null,
+    poolWorkers: readPoolWorkers(poolWorkers, where),
     strict: strict ?? false,
     steps: steps.map((s, i) => readStep(s, `${where}: steps[${i}]`)),
     knownFailing: knownFailing ?? null,

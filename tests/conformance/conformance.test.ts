@@ -27,7 +27,9 @@ const CASE_TIMEOUT_MS = 30_000;
  */
 async function runCase(testCase: ConformanceCase): Promise<void> {
   const registry = new PipelineRegistry();
-  registry.create(pipelineFromData({ tasks: testCase.tasks }, testCase.name), testCase.pipelineId === null ? {} : { id: testCase.pipelineId });
+  const pipeline = registry.create(pipelineFromData({ tasks: testCase.tasks }, testCase.name), testCase.pipelineId === null ? {} : { id: testCase.pipelineId });
+  // As a worker pool of this server would, before starting the processes.
+  for (const w of testCase.poolWorkers) pipeline.service.expectWorker(w.taskId, w.workerId, w.secret);
   const server = await startPipelineServer(registry);
   try {
     await replayCase(testCase, server.address);

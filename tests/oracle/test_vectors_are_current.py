@@ -50,3 +50,26 @@ def test_vectors_hold_daisy_answers() -> None:
     fits = {t["fit"] for c in single for t in c["tasks"]}
     assert fits == {"valid", "overhang", "shrink"}
     assert {len(c["tasks"][0]["totalRoi"]["offset"]) for c in single} == {1, 2, 3}
+
+
+def test_double_orphan_vector_is_current() -> None:
+    # daisy 2.0.0 is this vector's oracle (1.2.3 raises on its configuration): its own virtualenv runs the generator.
+    daisy2 = HERE.parent.parent / ".cache" / "venv-daisy2" / "bin" / "python"
+    result = subprocess.run(
+        [str(daisy2), str(HERE / "generate_double_orphan_vector.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout == (VECTORS / "double-orphan.json").read_text(encoding="utf-8")
+
+
+def test_context_vector_is_current() -> None:
+    daisy2 = HERE.parent.parent / ".cache" / "venv-daisy2" / "bin" / "python"
+    result = subprocess.run(
+        [str(daisy2), str(HERE / "generate_context_vector.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout == (VECTORS / "context.json").read_text(encoding="utf-8")

@@ -2,7 +2,9 @@
 
 For every block it appends ``<task> <block> <worker> <attempt> python`` to RECORD_FILE, and
 misbehaves on request: FAIL_BLOCKS=3,7 raises on these blocks; KILL_ONCE_BLOCK=5 SIGKILLs
-itself mid-block the first time a worker gets block 5 (KILL_MARKER records it).
+itself mid-block the first time a worker gets block 5 (KILL_MARKER records it);
+FAIL_ALL_MARKER=path: the first worker to create this file fails every block it gets (a worker
+the pool should restart), the others and its replacements work.
 """
 
 from __future__ import annotations
@@ -20,6 +22,17 @@ kill_once = int(os.environ["KILL_ONCE_BLOCK"]) if "KILL_ONCE_BLOCK" in os.enviro
 delay = float(os.environ.get("BLOCK_DELAY_S", "0"))
 
 
+def created_exclusively(path: str) -> bool:
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True
+
+
+fail_all = "FAIL_ALL_MARKER" in os.environ and created_exclusively(os.environ["FAIL_ALL_MARKER"])
+
+
 def process(block: daisychain.Block, worker_id: str) -> None:
     if block.id == kill_once:
         marker = Path(os.environ["KILL_MARKER"])
@@ -30,6 +43,8 @@ def process(block: daisychain.Block, worker_id: str) -> None:
         time.sleep(delay)
     if block.id in fail_blocks:
         raise ValueError(f"block {block.id} always fails")
+    if fail_all:
+        raise ValueError("this worker fails every block")
     with record_file.open("a") as f:
         f.write(f"{block.task_id} {block.id} {worker_id} {block.attempt} python\n")
 

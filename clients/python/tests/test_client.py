@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import signal
 import socket
 import subprocess
@@ -18,12 +19,15 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent import futures
 from pathlib import Path
 
+import grpc
 import pytest
 from funlib.geometry import Roi
 
 import daisychain
+from daisychain.v1 import scheduler_pb2, scheduler_pb2_grpc
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
@@ -31,6 +35,7 @@ CLI = ROOT / "dist" / "src" / "cli" / "main.js"
 TS_WORKER = ROOT / "dist" / "tests" / "fixtures" / "record-worker.js"
 PY_WORKER = HERE / "record_worker.py"
 ONE_BLOCK_WORKER = HERE / "one_block_worker.py"
+SECRET_PROBE_WORKER = HERE / "secret_probe_worker.py"
 
 
 def free_port() -> int:
@@ -222,6 +227,65 @@ def test_worker_pool_launches_python_workers_and_exceptions_reach_the_summary(tm
     assert len(records(record_file)) == 19
     logs = sorted(p.name for p in (tmp_path / "logs" / "pool").iterdir())
     assert any(name.endswith(".err") for name in logs)
+
+
+def test_a_pool_worker_is_refused_without_its_secret_and_served_with_it(tmp_path: Path) -> None:
+    # Against the real server and its pool: the worker reads worker_secret from DAISY_CONTEXT.
+    record_file, probe_file = tmp_path / "records.txt", tmp_path / "probe.txt"
+    command = [
+        "env",
+        f"RECORD_FILE={record_file}",
+        f"PROBE_FILE={probe_file}",
+        sys.executable,
+        str(SECRET_PROBE_WORKER),
+    ]
+    result = run_pipeline(tmp_path, [line_task("bound", 5, numWorkers=1, workerCommand=command)])
+    assert result.returncode == 0, result.stderr
+    probe = probe_file.read_text()
+    assert probe.startswith("with secret in context; refused "), probe
+    assert 'belongs to a worker this server started for task "bound"; this stream did not present its secret' in probe
+    assert sorted(int(r[1]) for r in records(record_file)) == list(range(5))
+
+
+class RecordingScheduler(scheduler_pb2_grpc.SchedulerServiceServicer):
+    """A server that records each stream's Hello, welcomes it and shuts it down at once."""
+
+    def __init__(self) -> None:
+        self.hellos: queue.Queue[scheduler_pb2.Hello] = queue.Queue()
+
+    def Work(  # the gRPC method's name, as the generated servicer spells it
+        self, request_iterator: Iterator[scheduler_pb2.WorkRequest], context: grpc.ServicerContext
+    ) -> Iterator[scheduler_pb2.WorkResponse]:
+        hello = next(request_iterator).hello
+        self.hellos.put(hello)
+        yield scheduler_pb2.WorkResponse(
+            welcome=scheduler_pb2.Welcome(
+                protocol_version=1, protocol_revision=2, task_id=hello.task_id, worker_id=hello.worker_id
+            )
+        )
+        yield scheduler_pb2.WorkResponse(shutdown=scheduler_pb2.Shutdown(reason="recorded"))
+        for _ in request_iterator:  # until the worker half-closes
+            pass
+
+
+def test_the_hello_carries_the_worker_secret_of_daisy_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    recorder = RecordingScheduler()
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    scheduler_pb2_grpc.add_SchedulerServiceServicer_to_server(recorder, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        base = f"hostname=127.0.0.1:port={port}:task_id=t:worker_id=4"
+        for text, secret in [(f"{base}:worker_secret=0a1b2c3d", "0a1b2c3d"), (base, "")]:
+            monkeypatch.setenv("DAISY_CONTEXT", text)
+            client = daisychain.Client()
+            with client.acquire_block() as block:
+                assert block is None
+            client.close()
+            hello = recorder.hellos.get(timeout=5)
+            assert (hello.task_id, hello.worker_id, hello.worker_secret) == ("t", "4", secret)
+    finally:
+        server.stop(grace=None)
 
 
 def test_a_block_carries_funlib_rois(serve) -> None:  # type: ignore[no-untyped-def]
@@ -455,8 +519,23 @@ def test_a_context_takes_values_of_any_type_as_daisy_does(serve) -> None:  # typ
         assert block is not None and block.block_id == ("1", 0)
     client.close()
     assert server.wait()[0] == 0
-    with pytest.raises(ValueError):
-        daisychain.Context(logdir="a:b")
+    with pytest.raises(ValueError, match="context keys must not be empty"):
+        daisychain.Context({"": "a"})
+
+
+VECTORS = Path(__file__).resolve().parents[3] / "tests" / "vectors"
+
+
+def test_a_context_is_written_and_read_as_daisy_2_writes_and_reads_it() -> None:
+    # The vector is daisy 2.0.0's own output (tests/oracle/generate_context_vector.py).
+    vector = json.loads((VECTORS / "context.json").read_text(encoding="utf-8"))
+    assert vector["daisy"] == "2.0.0"
+    for case in vector["written"]:
+        context = daisychain.Context(case["entries"])
+        assert sorted(context.to_env().split(":")) == case["tokens"]
+        assert daisychain.Context.parse(context.to_env()) == case["entries"]
+    for case in vector["read"]:
+        assert daisychain.Context.parse(case["text"]) == case["entries"]
 
 
 def test_a_block_is_built_with_daisys_signature() -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import grpc
 
 from .block import Block, BlockStatus, block_from_wire
-from .context import Context
+from .context import WORKER_SECRET_ENTRY, Context
 from .limits import CLIENT_CHANNEL_OPTIONS, MAX_ACQUIRE, format_target
 from .v1 import scheduler_pb2, scheduler_pb2_grpc
 
@@ -143,6 +143,8 @@ class Client:
         self._outbox: queue.Queue[object] = queue.Queue()
         self._channel = grpc.insecure_channel(format_target(self.host, self.port), options=CLIENT_CHANNEL_OPTIONS)
         stub = scheduler_pb2_grpc.SchedulerServiceStub(self._channel)
+        # The pool's worker_secret proves that this stream is the process the pool started under
+        # worker_id (the server refuses the id without it); empty for a worker started by hand.
         self._outbox.put(
             scheduler_pb2.WorkRequest(
                 hello=scheduler_pb2.Hello(
@@ -151,6 +153,7 @@ class Client:
                     language="python",
                     host=socket.gethostname(),
                     pid=os.getpid(),
+                    worker_secret=self.context.get(WORKER_SECRET_ENTRY, ""),
                     pipeline_id=self.pipeline_id,
                 )
             )

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file daisychain/v1/pipeline.proto.
  */
 export const file_daisychain_v1_pipeline: GenFile = /*@__PURE__*/
-  fileDesc("ChxkYWlzeWNoYWluL3YxL3BpcGVsaW5lLnByb3RvEg1kYWlzeWNoYWluLnYxIn4KDFdvcmtlckxhdW5jaBIPCgdjb21tYW5kGAEgAygJEjEKA2VudhgCIAMoCzIkLmRhaXN5Y2hhaW4udjEuV29ya2VyTGF1bmNoLkVudkVudHJ5GioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi+QMKCFRhc2tTcGVjEg8KB3Rhc2tfaWQYASABKAkSJQoJdG90YWxfcm9pGAIgASgLMhIuZGFpc3ljaGFpbi52MS5Sb2kSJAoIcmVhZF9yb2kYAyABKAsyEi5kYWlzeWNoYWluLnYxLlJvaRIlCgl3cml0ZV9yb2kYBCABKAsyEi5kYWlzeWNoYWluLnYxLlJvaRIfCgNmaXQYBSABKA4yEi5kYWlzeWNoYWluLnYxLkZpdBIgChNyZWFkX3dyaXRlX2NvbmZsaWN0GAYgASgISACIAQESGAoLbWF4X3JldHJpZXMYByABKA1IAYgBARIcCg90aW1lb3V0X3NlY29uZHMYCCABKAFIAogBARIYCgtudW1fd29ya2VycxgJIAEoDUgDiAEBEiAKE21heF93b3JrZXJfcmVzdGFydHMYCiABKA1IBIgBARIZChF1cHN0cmVhbV90YXNrX2lkcxgLIAMoCRIyCg13b3JrZXJfbGF1bmNoGAwgASgLMhsuZGFpc3ljaGFpbi52MS5Xb3JrZXJMYXVuY2hCFgoUX3JlYWRfd3JpdGVfY29uZmxpY3RCDgoMX21heF9yZXRyaWVzQhIKEF90aW1lb3V0X3NlY29uZHNCDgoMX251bV93b3JrZXJzQhYKFF9tYXhfd29ya2VyX3Jlc3RhcnRzIkQKDFBpcGVsaW5lU3BlYxIMCgRuYW1lGAEgASgJEiYKBXRhc2tzGAIgAygLMhcuZGFpc3ljaGFpbi52MS5UYXNrU3BlYyKdAgoIUGlwZWxpbmUSEwoLcGlwZWxpbmVfaWQYASABKAkSKQoEc3BlYxgCIAEoCzIbLmRhaXN5Y2hhaW4udjEuUGlwZWxpbmVTcGVjEi0KBnN0YXR1cxgDIAEoDjIdLmRhaXN5Y2hhaW4udjEuUGlwZWxpbmVTdGF0dXMSKAoGc3RhdGVzGAQgAygLMhguZGFpc3ljaGFpbi52MS5UYXNrU3RhdGUSFQoNY2FuY2VsX3JlYXNvbhgFIAEoCRIwCgxzdWJtaXR0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJCChVTdWJtaXRQaXBlbGluZVJlcXVlc3QSKQoEc3BlYxgBIAEoCzIbLmRhaXN5Y2hhaW4udjEuUGlwZWxpbmVTcGVjIkMKFlN1Ym1pdFBpcGVsaW5lUmVzcG9uc2USKQoIcGlwZWxpbmUYASABKAsyFy5kYWlzeWNoYWluLnYxLlBpcGVsaW5lIj0KFExpc3RQaXBlbGluZXNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoDRISCgpwYWdlX3Rva2VuGAIgASgJIlwKFUxpc3RQaXBlbGluZXNSZXNwb25zZRIqCglwaXBlbGluZXMYASADKAsyFy5kYWlzeWNoYWluLnYxLlBpcGVsaW5lEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIpChJHZXRQaXBlbGluZVJlcXVlc3QSEwoLcGlwZWxpbmVfaWQYASABKAkiQAoTR2V0UGlwZWxpbmVSZXNwb25zZRIpCghwaXBlbGluZRgBIAEoCzIXLmRhaXN5Y2hhaW4udjEuUGlwZWxpbmUiKwoUV2F0Y2hQaXBlbGluZVJlcXVlc3QSEwoLcGlwZWxpbmVfaWQYASABKAkixwEKFVdhdGNoUGlwZWxpbmVSZXNwb25zZRIoCgZzdGF0ZXMYASADKAsyGC5kYWlzeWNoYWluLnYxLlRhc2tTdGF0ZRIsCgdmYWlsdXJlGAIgASgLMhsuZGFpc3ljaGFpbi52MS5CbG9ja0ZhaWx1cmUSEAoIZmluaXNoZWQYAyABKAgSLQoGc3RhdHVzGAQgASgOMh0uZGFpc3ljaGFpbi52MS5QaXBlbGluZVN0YXR1cxIVCg1jYW5jZWxfcmVhc29uGAUgASgJIjwKFUNhbmNlbFBpcGVsaW5lUmVxdWVzdBITCgtwaXBlbGluZV9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiQwoWQ2FuY2VsUGlwZWxpbmVSZXNwb25zZRIpCghwaXBlbGluZRgBIAEoCzIXLmRhaXN5Y2hhaW4udjEuUGlwZWxpbmUqSwoDRml0EhMKD0ZJVF9VTlNQRUNJRklFRBAAEg0KCUZJVF9WQUxJRBABEhAKDEZJVF9PVkVSSEFORxACEg4KCkZJVF9TSFJJTksQAyqoAQoOUGlwZWxpbmVTdGF0dXMSHwobUElQRUxJTkVfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGwoXUElQRUxJTkVfU1RBVFVTX1JVTk5JTkcQARIdChlQSVBFTElORV9TVEFUVVNfU1VDQ0VFREVEEAISGgoWUElQRUxJTkVfU1RBVFVTX0ZBSUxFRBADEh0KGVBJUEVMSU5FX1NUQVRVU19DQU5DRUxMRUQQBDLfAwoPUGlwZWxpbmVTZXJ2aWNlEl0KDlN1Ym1pdFBpcGVsaW5lEiQuZGFpc3ljaGFpbi52MS5TdWJtaXRQaXBlbGluZVJlcXVlc3QaJS5kYWlzeWNoYWluLnYxLlN1Ym1pdFBpcGVsaW5lUmVzcG9uc2USWgoNTGlzdFBpcGVsaW5lcxIjLmRhaXN5Y2hhaW4udjEuTGlzdFBpcGVsaW5lc1JlcXVlc3QaJC5kYWlzeWNoYWluLnYxLkxpc3RQaXBlbGluZXNSZXNwb25zZRJUCgtHZXRQaXBlbGluZRIhLmRhaXN5Y2hhaW4udjEuR2V0UGlwZWxpbmVSZXF1ZXN0GiIuZGFpc3ljaGFpbi52MS5HZXRQaXBlbGluZVJlc3BvbnNlElwKDVdhdGNoUGlwZWxpbmUSIy5kYWlzeWNoYWluLnYxLldhdGNoUGlwZWxpbmVSZXF1ZXN0GiQuZGFpc3ljaGFpbi52MS5XYXRjaFBpcGVsaW5lUmVzcG9uc2UwARJdCg5DYW5jZWxQaXBlbGluZRIkLmRhaXN5Y2hhaW4udjEuQ2FuY2VsUGlwZWxpbmVSZXF1ZXN0GiUuZGFpc3ljaGFpbi52MS5DYW5jZWxQaXBlbGluZVJlc3BvbnNlYgZwcm90bzM", [file_daisychain_v1_geometry, file_daisychain_v1_scheduler, file_google_protobuf_timestamp]);
+  fileDesc("ChxkYWlzeWNoYWluL3YxL3BpcGVsaW5lLnByb3RvEg1kYWlzeWNoYWluLnYxIn4KDFdvcmtlckxhdW5jaBIPCgdjb21tYW5kGAEgAygJEjEKA2VudhgCIAMoCzIkLmRhaXN5Y2hhaW4udjEuV29ya2VyTGF1bmNoLkVudkVudHJ5GioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi+QMKCFRhc2tTcGVjEg8KB3Rhc2tfaWQYASABKAkSJQoJdG90YWxfcm9pGAIgASgLMhIuZGFpc3ljaGFpbi52MS5Sb2kSJAoIcmVhZF9yb2kYAyABKAsyEi5kYWlzeWNoYWluLnYxLlJvaRIlCgl3cml0ZV9yb2kYBCABKAsyEi5kYWlzeWNoYWluLnYxLlJvaRIfCgNmaXQYBSABKA4yEi5kYWlzeWNoYWluLnYxLkZpdBIgChNyZWFkX3dyaXRlX2NvbmZsaWN0GAYgASgISACIAQESGAoLbWF4X3JldHJpZXMYByABKA1IAYgBARIcCg90aW1lb3V0X3NlY29uZHMYCCABKAFIAogBARIYCgtudW1fd29ya2VycxgJIAEoDUgDiAEBEiAKE21heF93b3JrZXJfcmVzdGFydHMYCiABKA1IBIgBARIZChF1cHN0cmVhbV90YXNrX2lkcxgLIAMoCRIyCg13b3JrZXJfbGF1bmNoGAwgASgLMhsuZGFpc3ljaGFpbi52MS5Xb3JrZXJMYXVuY2hCFgoUX3JlYWRfd3JpdGVfY29uZmxpY3RCDgoMX21heF9yZXRyaWVzQhIKEF90aW1lb3V0X3NlY29uZHNCDgoMX251bV93b3JrZXJzQhYKFF9tYXhfd29ya2VyX3Jlc3RhcnRzIkQKDFBpcGVsaW5lU3BlYxIMCgRuYW1lGAEgASgJEiYKBXRhc2tzGAIgAygLMhcuZGFpc3ljaGFpbi52MS5UYXNrU3BlYyKdAgoIUGlwZWxpbmUSEwoLcGlwZWxpbmVfaWQYASABKAkSKQoEc3BlYxgCIAEoCzIbLmRhaXN5Y2hhaW4udjEuUGlwZWxpbmVTcGVjEi0KBnN0YXR1cxgDIAEoDjIdLmRhaXN5Y2hhaW4udjEuUGlwZWxpbmVTdGF0dXMSKAoGc3RhdGVzGAQgAygLMhguZGFpc3ljaGFpbi52MS5UYXNrU3RhdGUSFQoNY2FuY2VsX3JlYXNvbhgFIAEoCRIwCgxzdWJtaXR0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJCChVTdWJtaXRQaXBlbGluZVJlcXVlc3QSKQoEc3BlYxgBIAEoCzIbLmRhaXN5Y2hhaW4udjEuUGlwZWxpbmVTcGVjIkMKFlN1Ym1pdFBpcGVsaW5lUmVzcG9uc2USKQoIcGlwZWxpbmUYASABKAsyFy5kYWlzeWNoYWluLnYxLlBpcGVsaW5lIj0KFExpc3RQaXBlbGluZXNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoDRISCgpwYWdlX3Rva2VuGAIgASgJIlwKFUxpc3RQaXBlbGluZXNSZXNwb25zZRIqCglwaXBlbGluZXMYASADKAsyFy5kYWlzeWNoYWluLnYxLlBpcGVsaW5lEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIpChJHZXRQaXBlbGluZVJlcXVlc3QSEwoLcGlwZWxpbmVfaWQYASABKAkiQAoTR2V0UGlwZWxpbmVSZXNwb25zZRIpCghwaXBlbGluZRgBIAEoCzIXLmRhaXN5Y2hhaW4udjEuUGlwZWxpbmUiKwoUV2F0Y2hQaXBlbGluZVJlcXVlc3QSEwoLcGlwZWxpbmVfaWQYASABKAkixwEKFVdhdGNoUGlwZWxpbmVSZXNwb25zZRIoCgZzdGF0ZXMYASADKAsyGC5kYWlzeWNoYWluLnYxLlRhc2tTdGF0ZRIsCgdmYWlsdXJlGAIgASgLMhsuZGFpc3ljaGFpbi52MS5CbG9ja0ZhaWx1cmUSEAoIZmluaXNoZWQYAyABKAgSLQoGc3RhdHVzGAQgASgOMh0uZGFpc3ljaGFpbi52MS5QaXBlbGluZVN0YXR1cxIVCg1jYW5jZWxfcmVhc29uGAUgASgJIjwKFUNhbmNlbFBpcGVsaW5lUmVxdWVzdBITCgtwaXBlbGluZV9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiQwoWQ2FuY2VsUGlwZWxpbmVSZXNwb25zZRIpCghwaXBlbGluZRgBIAEoCzIXLmRhaXN5Y2hhaW4udjEuUGlwZWxpbmUqSwoDRml0EhMKD0ZJVF9VTlNQRUNJRklFRBAAEg0KCUZJVF9WQUxJRBABEhAKDEZJVF9PVkVSSEFORxACEg4KCkZJVF9TSFJJTksQAyqoAQoOUGlwZWxpbmVTdGF0dXMSHwobUElQRUxJTkVfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGwoXUElQRUxJTkVfU1RBVFVTX1JVTk5JTkcQARIdChlQSVBFTElORV9TVEFUVVNfU1VDQ0VFREVEEAISGgoWUElQRUxJTkVfU1RBVFVTX0ZBSUxFRBADEh0KGVBJUEVMSU5FX1NUQVRVU19DQU5DRUxMRUQQBDLfAwoPUGlwZWxpbmVTZXJ2aWNlEl0KDlN1Ym1pdFBpcGVsaW5lEiQuZGFpc3ljaGFpbi52MS5TdWJtaXRQaXBlbGluZVJlcXVlc3QaJS5kYWlzeWNoYWluLnYxLlN1Ym1pdFBpcGVsaW5lUmVzcG9uc2USWgoNTGlzdFBpcGVsaW5lcxIjLmRhaXN5Y2hhaW4udjEuTGlzdFBpcGVsaW5lc1JlcXVlc3QaJC5kYWlzeWNoYWluLnYxLkxpc3RQaXBlbGluZXNSZXNwb25zZRJUCgtHZXRQaXBlbGluZRIhLmRhaXN5Y2hhaW4udjEuR2V0UGlwZWxpbmVSZXF1ZXN0GiIuZGFpc3ljaGFpbi52MS5HZXRQaXBlbGluZVJlc3BvbnNlElwKDVdhdGNoUGlwZWxpbmUSIy5kYWlzeWNoYWluLnYxLldhdGNoUGlwZWxpbmVSZXF1ZXN0GiQuZGFpc3ljaGFpbi52MS5XYXRjaFBpcGVsaW5lUmVzcG9uc2UwARJdCg5DYW5jZWxQaXBlbGluZRIkLmRhaXN5Y2hhaW4udjEuQ2FuY2VsUGlwZWxpbmVSZXF1ZXN0GiUuZGFpc3ljaGFpbi52MS5DYW5jZWxQaXBlbGluZVJlc3BvbnNlQoYBChdpby5naXRodWIuZGFpc3ljaGFpbi52MUINUGlwZWxpbmVQcm90b1ABWkpnaXRodWIuY29tL2RhaXN5Y2hhaW4vZGFpc3ljaGFpbi9jbGllbnRzL2dvL2dlbi9kYWlzeWNoYWluL3YxO2RhaXN5Y2hhaW52MaoCDURhaXN5Y2hhaW4uVjFiBnByb3RvMw", [file_daisychain_v1_geometry, file_daisychain_v1_scheduler, file_google_protobuf_timestamp]);
 
 /**
  * How the server starts a task's workers itself: `num_workers` processes of
@@ -87,6 +87,9 @@ export type TaskSpec = Message<"daisychain.v1.TaskSpec"> & {
   writeRoi?: Roi | undefined;
 
   /**
+   * How blocks at the border of the total ROI are laid; UNSPECIFIED is
+   * VALID.
+   *
    * @generated from field: daisychain.v1.Fit fit = 5;
    */
   fit: Fit;
@@ -199,6 +202,9 @@ export type Pipeline = Message<"daisychain.v1.Pipeline"> & {
   pipelineId: string;
 
   /**
+   * The pipeline as the server runs it: the submitted spec with every
+   * default written out.
+   *
    * @generated from field: daisychain.v1.PipelineSpec spec = 2;
    */
   spec?: PipelineSpec | undefined;
@@ -223,6 +229,8 @@ export type Pipeline = Message<"daisychain.v1.Pipeline"> & {
   cancelReason: string;
 
   /**
+   * When the server accepted it.
+   *
    * @generated from field: google.protobuf.Timestamp submitted_at = 6;
    */
   submittedAt?: Timestamp | undefined;
@@ -247,6 +255,9 @@ export const PipelineSchema: GenMessage<Pipeline> = /*@__PURE__*/
  */
 export type SubmitPipelineRequest = Message<"daisychain.v1.SubmitPipelineRequest"> & {
   /**
+   * Required; validated as a whole before anything starts (a refused spec
+   * changes nothing).
+   *
    * @generated from field: daisychain.v1.PipelineSpec spec = 1;
    */
   spec?: PipelineSpec | undefined;
@@ -336,6 +347,9 @@ export const ListPipelinesResponseSchema: GenMessage<ListPipelinesResponse> = /*
  */
 export type GetPipelineRequest = Message<"daisychain.v1.GetPipelineRequest"> & {
   /**
+   * The pipeline's id; empty names the server's only pipeline (as
+   * Hello.pipeline_id does).
+   *
    * @generated from field: string pipeline_id = 1;
    */
   pipelineId: string;
@@ -353,6 +367,8 @@ export const GetPipelineRequestSchema: GenMessage<GetPipelineRequest> = /*@__PUR
  */
 export type GetPipelineResponse = Message<"daisychain.v1.GetPipelineResponse"> & {
   /**
+   * Its spec, status and every task's state now.
+   *
    * @generated from field: daisychain.v1.Pipeline pipeline = 1;
    */
   pipeline?: Pipeline | undefined;
@@ -370,6 +386,8 @@ export const GetPipelineResponseSchema: GenMessage<GetPipelineResponse> = /*@__P
  */
 export type WatchPipelineRequest = Message<"daisychain.v1.WatchPipelineRequest"> & {
   /**
+   * As GetPipelineRequest.pipeline_id.
+   *
    * @generated from field: string pipeline_id = 1;
    */
   pipelineId: string;
@@ -413,6 +431,9 @@ export type WatchPipelineResponse = Message<"daisychain.v1.WatchPipelineResponse
   finished: boolean;
 
   /**
+   * The status after the event (RUNNING, or CANCELLED as soon as a cancel
+   * was accepted); final once `finished` is set.
+   *
    * @generated from field: daisychain.v1.PipelineStatus status = 4;
    */
   status: PipelineStatus;
@@ -437,6 +458,8 @@ export const WatchPipelineResponseSchema: GenMessage<WatchPipelineResponse> = /*
  */
 export type CancelPipelineRequest = Message<"daisychain.v1.CancelPipelineRequest"> & {
   /**
+   * Required (an empty id is refused: a cancel must say which pipeline).
+   *
    * @generated from field: string pipeline_id = 1;
    */
   pipelineId: string;
@@ -525,6 +548,9 @@ export const FitSchema: GenEnum<Fit> = /*@__PURE__*/
  */
 export enum PipelineStatus {
   /**
+   * Never sent by the server; a client reading it (or a status it does not
+   * know) should treat the pipeline as running.
+   *
    * @generated from enum value: PIPELINE_STATUS_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,

@@ -24,13 +24,14 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x64\x61isychain/v1/geometry.proto\x12\rdaisychain.v1\"/\n\nCoordinate\x12\x0e\n\x06values\x18\x01 \x03(\x03\x12\x11\n\tnull_dims\x18\x02 \x03(\r\"Z\n\x03Roi\x12)\n\x06offset\x18\x01 \x01(\x0b\x32\x19.daisychain.v1.Coordinate\x12(\n\x05shape\x18\x02 \x01(\x0b\x32\x19.daisychain.v1.Coordinateb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x64\x61isychain/v1/geometry.proto\x12\rdaisychain.v1\"/\n\nCoordinate\x12\x0e\n\x06values\x18\x01 \x03(\x03\x12\x11\n\tnull_dims\x18\x02 \x03(\r\"Z\n\x03Roi\x12)\n\x06offset\x18\x01 \x01(\x0b\x32\x19.daisychain.v1.Coordinate\x12(\n\x05shape\x18\x02 \x01(\x0b\x32\x19.daisychain.v1.CoordinateB\x86\x01\n\x17io.github.daisychain.v1B\rGeometryProtoP\x01ZJgithub.com/daisychain/daisychain/clients/go/gen/daisychain/v1;daisychainv1\xaa\x02\rDaisychain.V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'daisychain.v1.geometry_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\n\027io.github.daisychain.v1B\rGeometryProtoP\001ZJgithub.com/daisychain/daisychain/clients/go/gen/daisychain/v1;daisychainv1\252\002\rDaisychain.V1'
   _globals['_COORDINATE']._serialized_start=47
   _globals['_COORDINATE']._serialized_end=94
   _globals['_ROI']._serialized_start=96

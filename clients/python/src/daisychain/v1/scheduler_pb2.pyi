@@ -68,20 +68,22 @@ class TaskState(_message.Message):
     def __init__(self, task_id: _Optional[str] = ..., started: _Optional[bool] = ..., total_block_count: _Optional[int] = ..., ready_count: _Optional[int] = ..., processing_count: _Optional[int] = ..., pending_count: _Optional[int] = ..., completed_count: _Optional[int] = ..., skipped_count: _Optional[int] = ..., failed_count: _Optional[int] = ..., orphaned_count: _Optional[int] = ..., done: _Optional[bool] = ..., abandoned: _Optional[bool] = ...) -> None: ...
 
 class Hello(_message.Message):
-    __slots__ = ("task_id", "worker_id", "language", "host", "pid", "pipeline_id")
+    __slots__ = ("task_id", "worker_id", "language", "host", "pid", "worker_secret", "pipeline_id")
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     WORKER_ID_FIELD_NUMBER: _ClassVar[int]
     LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     HOST_FIELD_NUMBER: _ClassVar[int]
     PID_FIELD_NUMBER: _ClassVar[int]
+    WORKER_SECRET_FIELD_NUMBER: _ClassVar[int]
     PIPELINE_ID_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     worker_id: str
     language: str
     host: str
     pid: int
+    worker_secret: str
     pipeline_id: str
-    def __init__(self, task_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., language: _Optional[str] = ..., host: _Optional[str] = ..., pid: _Optional[int] = ..., pipeline_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, task_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., language: _Optional[str] = ..., host: _Optional[str] = ..., pid: _Optional[int] = ..., worker_secret: _Optional[str] = ..., pipeline_id: _Optional[str] = ...) -> None: ...
 
 class Welcome(_message.Message):
     __slots__ = ("protocol_version", "protocol_revision", "server_version", "task_id", "worker_id", "timeout_seconds", "renew_interval_seconds", "max_acquire", "max_message_bytes", "pipeline_id")
