@@ -118,8 +118,10 @@ export async function serveUntilDone(registry: PipelineRegistry, pipeline: Pipel
       progress = undefined;
       summary = summarize(service, (Date.now() - started) / 1000, false);
       printSummary(summary, progressMode === 'auto' ? 'lines' : progressMode, out);
+      const logging = logPipelines(registry, out);
       await stopped;
       await registry.close();
+      logging.off();
       return summary;
     }
   } finally {
@@ -150,6 +152,21 @@ export async function serveForever(registry: PipelineRegistry, options: ServeUnt
   const stopped = new Promise<void>((resolveStop) => (stopRun = resolveStop));
   const signals = onSignals(options, stopRun, () => registry.kill());
   options.signal?.addEventListener('abort', stopRun, { once: true });
+  const logging = logPipelines(registry, out);
+  try {
+    options.announce?.(endpoint);
+    await stopped;
+    await registry.close();
+  } finally {
+    options.signal?.removeEventListener('abort', stopRun);
+    logging.off();
+    await server.close();
+    signals.off();
+  }
+}
+
+/** A line when a pipeline is submitted to the server and when one ends, for a long-running server's log. */
+function logPipelines(registry: PipelineRegistry, out: { write(text: string): unknown }): { off(): void } {
   const onSubmitted = (pipeline: Pipeline): void => {
     out.write(`pipeline ${pipeline.id} submitted${pipeline.name === '' ? '' : ` (${escapeForTerminal(pipeline.name)})`}: ${pipeline.service.tasks.length} tasks\n`);
   };
@@ -159,17 +176,12 @@ export async function serveForever(registry: PipelineRegistry, options: ServeUnt
   };
   registry.on('submitted', onSubmitted);
   registry.on('ended', onEnded);
-  try {
-    options.announce?.(endpoint);
-    await stopped;
-    await registry.close();
-  } finally {
-    options.signal?.removeEventListener('abort', stopRun);
-    registry.off('submitted', onSubmitted);
-    registry.off('ended', onEnded);
-    await server.close();
-    signals.off();
-  }
+  return {
+    off: () => {
+      registry.off('submitted', onSubmitted);
+      registry.off('ended', onEnded);
+    },
+  };
 }
 
 async function listen(registry: PipelineRegistry, options: ServeUntilDoneOptions): Promise<{ server: RunningServer; endpoint: Endpoint }> {
