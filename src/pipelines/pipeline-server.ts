@@ -1,4 +1,4 @@
-import { type RunningServer, SCHEDULER_SCOPES, startGrpcServer } from '../server/server.js';
+import { type RunningServer, SCHEDULER_SCOPES, type ServerTls, startGrpcServer } from '../server/server.js';
 import { pipelineServiceDefinition } from '../wire/pipeline-service-definition.js';
 import { schedulerServiceDefinition } from '../wire/service-definition.js';
 import type { PipelineRegistry } from './pipeline-registry.js';
@@ -13,6 +13,13 @@ const PIPELINE_SCOPES = {
   cancelPipeline: 'operator',
 } as const;
 
+export interface PipelineServerSecurity {
+  /** TLS (mTLS with a client CA); none: plaintext. The tokens calls must carry are the registry's `authorizer`. */
+  tls?: ServerTls | null;
+  /** DAISY_CONTEXT entries for the workers the server starts, as they reach it: `tls_ca` (and `tls_cert`/`tls_key` under mTLS). */
+  workerContext?: Readonly<Record<string, string>>;
+}
+
 /**
  * Serves a registry's pipelines on `host:port`: SchedulerService (work
  * streams dispatched to the pipeline their Hello names; task states and
@@ -20,7 +27,13 @@ const PIPELINE_SCOPES = {
  * Once it listens, the registry is told where workers dial it: `dialHost`
  * (default: `host`).
  */
-export async function startPipelineServer(registry: PipelineRegistry, host = '127.0.0.1', port = 0, dialHost = host): Promise<RunningServer> {
+export async function startPipelineServer(
+  registry: PipelineRegistry,
+  host = '127.0.0.1',
+  port = 0,
+  dialHost = host,
+  security: PipelineServerSecurity = {},
+): Promise<RunningServer> {
   const control = new PipelineServiceHandlers(registry);
   const server = await startGrpcServer(
     [
@@ -43,7 +56,8 @@ export async function startPipelineServer(registry: PipelineRegistry, host = '12
     ],
     host,
     port,
+    { tls: security.tls ?? null, authorizer: registry.authorizer },
   );
-  registry.listening({ host: dialHost, port: server.port });
+  registry.listening({ host: dialHost, port: server.port, context: security.workerContext ?? {} });
   return server;
 }

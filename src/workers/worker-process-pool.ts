@@ -18,6 +18,8 @@ export interface WorkerPoolOptions {
   onEvent?: (event: WorkerEvent) => void;
   /** The pipeline the task belongs to, handed to workers as DAISY_CONTEXT's `pipeline_id` (none when empty: the server's only pipeline). */
   pipelineId?: string;
+  /** More DAISY_CONTEXT entries: the pipeline's `worker_token`, the server's `tls_ca` (server-pool workers need nothing else). */
+  context?: Readonly<Record<string, string>>;
 }
 
 export interface WorkerEvent {
@@ -122,6 +124,7 @@ export class WorkerProcessPool {
       worker_id: id,
       logdir: this.options.logDir,
       ...(this.options.pipelineId ? { pipeline_id: this.options.pipelineId } : {}),
+      ...this.options.context,
     });
     const base = workerLogBase(this.options.logDir, this.taskId, id);
     const out = openSync(`${base}.out`, 'w');

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file daisychain/v1/pipeline.proto.
  */
 export const file_daisychain_v1_pipeline: GenFile = /*@__PURE__*/
-  fileDesc("ChxkYWlzeWNoYWluL3YxL3BpcGVsaW5lLnByb3RvEg1kYWlzeWNoYWluLnYxIn4KDFdvcmtlckxhdW5jaBIPCgdjb21tYW5kGAEgAygJEjEKA2VudhgCIAMoCzIkLmRhaXN5Y2hhaW4udjEuV29ya2VyTGF1bmNoLkVudkVudHJ5GioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi+QMKCFRhc2tTcGVjEg8KB3Rhc2tfaWQYASABKAkSJQoJdG90YWxfcm9pGAIgASgLMhIuZGFpc3ljaGFpbi52MS5Sb2kSJAoIcmVhZF9yb2kYAyABKAsyEi5kYWlzeWNoYWluLnYxLlJvaRIlCgl3cml0ZV9yb2kYBCABKAsyEi5kYWlzeWNoYWluLnYxLlJvaRIfCgNmaXQYBSABKA4yEi5kYWlzeWNoYWluLnYxLkZpdBIgChNyZWFkX3dyaXRlX2NvbmZsaWN0GAYgASgISACIAQESGAoLbWF4X3JldHJpZXMYByABKA1IAYgBARIcCg90aW1lb3V0X3NlY29uZHMYCCABKAFIAogBARIYCgtudW1fd29ya2VycxgJIAEoDUgDiAEBEiAKE21heF93b3JrZXJfcmVzdGFydHMYCiABKA1IBIgBARIZChF1cHN0cmVhbV90YXNrX2lkcxgLIAMoCRIyCg13b3JrZXJfbGF1bmNoGAwgASgLMhsuZGFpc3ljaGFpbi52MS5Xb3JrZXJMYXVuY2hCFgoUX3JlYWRfd3JpdGVfY29uZmxpY3RCDgoMX21heF9yZXRyaWVzQhIKEF90aW1lb3V0X3NlY29uZHNCDgoMX251bV93b3JrZXJzQhYKFF9tYXhfd29ya2VyX3Jlc3RhcnRzIkQKDFBpcGVsaW5lU3BlYxIMCgRuYW1lGAEgASgJEiYKBXRhc2tzGAIgAygLMhcuZGFpc3ljaGFpbi52MS5UYXNrU3BlYyKdAgoIUGlwZWxpbmUSEwoLcGlwZWxpbmVfaWQYASABKAkSKQoEc3BlYxgCIAEoCzIbLmRhaXN5Y2hhaW4udjEuUGlwZWxpbmVTcGVjEi0KBnN0YXR1cxgDIAEoDjIdLmRhaXN5Y2hhaW4udjEuUGlwZWxpbmVTdGF0dXMSKAoGc3RhdGVzGAQgAygLMhguZGFpc3ljaGFpbi52MS5UYXNrU3RhdGUSFQoNY2FuY2VsX3JlYXNvbhgFIAEoCRIwCgxzdWJtaXR0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJCChVTdWJtaXRQaXBlbGluZVJlcXVlc3QSKQoEc3BlYxgBIAEoCzIbLmRhaXN5Y2hhaW4udjEuUGlwZWxpbmVTcGVjIkMKFlN1Ym1pdFBpcGVsaW5lUmVzcG9uc2USKQoIcGlwZWxpbmUYASABKAsyFy5kYWlzeWNoYWluLnYxLlBpcGVsaW5lIj0KFExpc3RQaXBlbGluZXNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoDRISCgpwYWdlX3Rva2VuGAIgASgJIlwKFUxpc3RQaXBlbGluZXNSZXNwb25zZRIqCglwaXBlbGluZXMYASADKAsyFy5kYWlzeWNoYWluLnYxLlBpcGVsaW5lEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIpChJHZXRQaXBlbGluZVJlcXVlc3QSEwoLcGlwZWxpbmVfaWQYASABKAkiQAoTR2V0UGlwZWxpbmVSZXNwb25zZRIpCghwaXBlbGluZRgBIAEoCzIXLmRhaXN5Y2hhaW4udjEuUGlwZWxpbmUiKwoUV2F0Y2hQaXBlbGluZVJlcXVlc3QSEwoLcGlwZWxpbmVfaWQYASABKAkixwEKFVdhdGNoUGlwZWxpbmVSZXNwb25zZRIoCgZzdGF0ZXMYASADKAsyGC5kYWlzeWNoYWluLnYxLlRhc2tTdGF0ZRIsCgdmYWlsdXJlGAIgASgLMhsuZGFpc3ljaGFpbi52MS5CbG9ja0ZhaWx1cmUSEAoIZmluaXNoZWQYAyABKAgSLQoGc3RhdHVzGAQgASgOMh0uZGFpc3ljaGFpbi52MS5QaXBlbGluZVN0YXR1cxIVCg1jYW5jZWxfcmVhc29uGAUgASgJIjwKFUNhbmNlbFBpcGVsaW5lUmVxdWVzdBITCgtwaXBlbGluZV9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiQwoWQ2FuY2VsUGlwZWxpbmVSZXNwb25zZRIpCghwaXBlbGluZRgBIAEoCzIXLmRhaXN5Y2hhaW4udjEuUGlwZWxpbmUqSwoDRml0EhMKD0ZJVF9VTlNQRUNJRklFRBAAEg0KCUZJVF9WQUxJRBABEhAKDEZJVF9PVkVSSEFORxACEg4KCkZJVF9TSFJJTksQAyqoAQoOUGlwZWxpbmVTdGF0dXMSHwobUElQRUxJTkVfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGwoXUElQRUxJTkVfU1RBVFVTX1JVTk5JTkcQARIdChlQSVBFTElORV9TVEFUVVNfU1VDQ0VFREVEEAISGgoWUElQRUxJTkVfU1RBVFVTX0ZBSUxFRBADEh0KGVBJUEVMSU5FX1NUQVRVU19DQU5DRUxMRUQQBDLfAwoPUGlwZWxpbmVTZXJ2aWNlEl0KDlN1Ym1pdFBpcGVsaW5lEiQuZGFpc3ljaGFpbi52MS5TdWJtaXRQaXBlbGluZVJlcXVlc3QaJS5kYWlzeWNoYWluLnYxLlN1Ym1pdFBpcGVsaW5lUmVzcG9uc2USWgoNTGlzdFBpcGVsaW5lcxIjLmRhaXN5Y2hhaW4udjEuTGlzdFBpcGVsaW5lc1JlcXVlc3QaJC5kYWlzeWNoYWluLnYxLkxpc3RQaXBlbGluZXNSZXNwb25zZRJUCgtHZXRQaXBlbGluZRIhLmRhaXN5Y2hhaW4udjEuR2V0UGlwZWxpbmVSZXF1ZXN0GiIuZGFpc3ljaGFpbi52MS5HZXRQaXBlbGluZVJlc3BvbnNlElwKDVdhdGNoUGlwZWxpbmUSIy5kYWlzeWNoYWluLnYxLldhdGNoUGlwZWxpbmVSZXF1ZXN0GiQuZGFpc3ljaGFpbi52MS5XYXRjaFBpcGVsaW5lUmVzcG9uc2UwARJdCg5DYW5jZWxQaXBlbGluZRIkLmRhaXN5Y2hhaW4udjEuQ2FuY2VsUGlwZWxpbmVSZXF1ZXN0GiUuZGFpc3ljaGFpbi52MS5DYW5jZWxQaXBlbGluZVJlc3BvbnNlYgZwcm90bzM", [file_daisychain_v1_geometry, file_daisychain_v1_scheduler, file_google_protobuf_timestamp]);
+  fileDesc("ChxkYWlzeWNoYWluL3YxL3BpcGVsaW5lLnByb3RvEg1kYWlzeWNoYWluLnYxIn4KDFdvcmtlckxhdW5jaBIPCgdjb21tYW5kGAEgAygJEjEKA2VudhgCIAMoCzIkLmRhaXN5Y2hhaW4udjEuV29ya2VyTGF1bmNoLkVudkVudHJ5GioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi+QMKCFRhc2tTcGVjEg8KB3Rhc2tfaWQYASABKAkSJQoJdG90YWxfcm9pGAIgASgLMhIuZGFpc3ljaGFpbi52MS5Sb2kSJAoIcmVhZF9yb2kYAyABKAsyEi5kYWlzeWNoYWluLnYxLlJvaRIlCgl3cml0ZV9yb2kYBCABKAsyEi5kYWlzeWNoYWluLnYxLlJvaRIfCgNmaXQYBSABKA4yEi5kYWlzeWNoYWluLnYxLkZpdBIgChNyZWFkX3dyaXRlX2NvbmZsaWN0GAYgASgISACIAQESGAoLbWF4X3JldHJpZXMYByABKA1IAYgBARIcCg90aW1lb3V0X3NlY29uZHMYCCABKAFIAogBARIYCgtudW1fd29ya2VycxgJIAEoDUgDiAEBEiAKE21heF93b3JrZXJfcmVzdGFydHMYCiABKA1IBIgBARIZChF1cHN0cmVhbV90YXNrX2lkcxgLIAMoCRIyCg13b3JrZXJfbGF1bmNoGAwgASgLMhsuZGFpc3ljaGFpbi52MS5Xb3JrZXJMYXVuY2hCFgoUX3JlYWRfd3JpdGVfY29uZmxpY3RCDgoMX21heF9yZXRyaWVzQhIKEF90aW1lb3V0X3NlY29uZHNCDgoMX251bV93b3JrZXJzQhYKFF9tYXhfd29ya2VyX3Jlc3RhcnRzIkQKDFBpcGVsaW5lU3BlYxIMCgRuYW1lGAEgASgJEiYKBXRhc2tzGAIgAygLMhcuZGFpc3ljaGFpbi52MS5UYXNrU3BlYyKdAgoIUGlwZWxpbmUSEwoLcGlwZWxpbmVfaWQYASABKAkSKQoEc3BlYxgCIAEoCzIbLmRhaXN5Y2hhaW4udjEuUGlwZWxpbmVTcGVjEi0KBnN0YXR1cxgDIAEoDjIdLmRhaXN5Y2hhaW4udjEuUGlwZWxpbmVTdGF0dXMSKAoGc3RhdGVzGAQgAygLMhguZGFpc3ljaGFpbi52MS5UYXNrU3RhdGUSFQoNY2FuY2VsX3JlYXNvbhgFIAEoCRIwCgxzdWJtaXR0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJCChVTdWJtaXRQaXBlbGluZVJlcXVlc3QSKQoEc3BlYxgBIAEoCzIbLmRhaXN5Y2hhaW4udjEuUGlwZWxpbmVTcGVjIlkKFlN1Ym1pdFBpcGVsaW5lUmVzcG9uc2USKQoIcGlwZWxpbmUYASABKAsyFy5kYWlzeWNoYWluLnYxLlBpcGVsaW5lEhQKDHdvcmtlcl90b2tlbhgCIAEoCSI9ChRMaXN0UGlwZWxpbmVzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKA0SEgoKcGFnZV90b2tlbhgCIAEoCSJcChVMaXN0UGlwZWxpbmVzUmVzcG9uc2USKgoJcGlwZWxpbmVzGAEgAygLMhcuZGFpc3ljaGFpbi52MS5QaXBlbGluZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiKQoSR2V0UGlwZWxpbmVSZXF1ZXN0EhMKC3BpcGVsaW5lX2lkGAEgASgJIkAKE0dldFBpcGVsaW5lUmVzcG9uc2USKQoIcGlwZWxpbmUYASABKAsyFy5kYWlzeWNoYWluLnYxLlBpcGVsaW5lIisKFFdhdGNoUGlwZWxpbmVSZXF1ZXN0EhMKC3BpcGVsaW5lX2lkGAEgASgJIscBChVXYXRjaFBpcGVsaW5lUmVzcG9uc2USKAoGc3RhdGVzGAEgAygLMhguZGFpc3ljaGFpbi52MS5UYXNrU3RhdGUSLAoHZmFpbHVyZRgCIAEoCzIbLmRhaXN5Y2hhaW4udjEuQmxvY2tGYWlsdXJlEhAKCGZpbmlzaGVkGAMgASgIEi0KBnN0YXR1cxgEIAEoDjIdLmRhaXN5Y2hhaW4udjEuUGlwZWxpbmVTdGF0dXMSFQoNY2FuY2VsX3JlYXNvbhgFIAEoCSI8ChVDYW5jZWxQaXBlbGluZVJlcXVlc3QSEwoLcGlwZWxpbmVfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIkMKFkNhbmNlbFBpcGVsaW5lUmVzcG9uc2USKQoIcGlwZWxpbmUYASABKAsyFy5kYWlzeWNoYWluLnYxLlBpcGVsaW5lKksKA0ZpdBITCg9GSVRfVU5TUEVDSUZJRUQQABINCglGSVRfVkFMSUQQARIQCgxGSVRfT1ZFUkhBTkcQAhIOCgpGSVRfU0hSSU5LEAMqqAEKDlBpcGVsaW5lU3RhdHVzEh8KG1BJUEVMSU5FX1NUQVRVU19VTlNQRUNJRklFRBAAEhsKF1BJUEVMSU5FX1NUQVRVU19SVU5OSU5HEAESHQoZUElQRUxJTkVfU1RBVFVTX1NVQ0NFRURFRBACEhoKFlBJUEVMSU5FX1NUQVRVU19GQUlMRUQQAxIdChlQSVBFTElORV9TVEFUVVNfQ0FOQ0VMTEVEEAQy3wMKD1BpcGVsaW5lU2VydmljZRJdCg5TdWJtaXRQaXBlbGluZRIkLmRhaXN5Y2hhaW4udjEuU3VibWl0UGlwZWxpbmVSZXF1ZXN0GiUuZGFpc3ljaGFpbi52MS5TdWJtaXRQaXBlbGluZVJlc3BvbnNlEloKDUxpc3RQaXBlbGluZXMSIy5kYWlzeWNoYWluLnYxLkxpc3RQaXBlbGluZXNSZXF1ZXN0GiQuZGFpc3ljaGFpbi52MS5MaXN0UGlwZWxpbmVzUmVzcG9uc2USVAoLR2V0UGlwZWxpbmUSIS5kYWlzeWNoYWluLnYxLkdldFBpcGVsaW5lUmVxdWVzdBoiLmRhaXN5Y2hhaW4udjEuR2V0UGlwZWxpbmVSZXNwb25zZRJcCg1XYXRjaFBpcGVsaW5lEiMuZGFpc3ljaGFpbi52MS5XYXRjaFBpcGVsaW5lUmVxdWVzdBokLmRhaXN5Y2hhaW4udjEuV2F0Y2hQaXBlbGluZVJlc3BvbnNlMAESXQoOQ2FuY2VsUGlwZWxpbmUSJC5kYWlzeWNoYWluLnYxLkNhbmNlbFBpcGVsaW5lUmVxdWVzdBolLmRhaXN5Y2hhaW4udjEuQ2FuY2VsUGlwZWxpbmVSZXNwb25zZWIGcHJvdG8z", [file_daisychain_v1_geometry, file_daisychain_v1_scheduler, file_google_protobuf_timestamp]);
 
 /**
  * How the server starts a task's workers itself: `num_workers` processes of
@@ -87,6 +87,9 @@ export type TaskSpec = Message<"daisychain.v1.TaskSpec"> & {
   writeRoi?: Roi | undefined;
 
   /**
+   * How blocks at the border of the total ROI are laid; UNSPECIFIED is
+   * VALID.
+   *
    * @generated from field: daisychain.v1.Fit fit = 5;
    */
   fit: Fit;
@@ -199,6 +202,9 @@ export type Pipeline = Message<"daisychain.v1.Pipeline"> & {
   pipelineId: string;
 
   /**
+   * The pipeline as the server runs it: the submitted spec with every
+   * default written out.
+   *
    * @generated from field: daisychain.v1.PipelineSpec spec = 2;
    */
   spec?: PipelineSpec | undefined;
@@ -223,6 +229,8 @@ export type Pipeline = Message<"daisychain.v1.Pipeline"> & {
   cancelReason: string;
 
   /**
+   * When the server accepted it.
+   *
    * @generated from field: google.protobuf.Timestamp submitted_at = 6;
    */
   submittedAt?: Timestamp | undefined;
@@ -247,6 +255,9 @@ export const PipelineSchema: GenMessage<Pipeline> = /*@__PURE__*/
  */
 export type SubmitPipelineRequest = Message<"daisychain.v1.SubmitPipelineRequest"> & {
   /**
+   * Required; validated as a whole before anything starts (a refused spec
+   * changes nothing).
+   *
    * @generated from field: daisychain.v1.PipelineSpec spec = 1;
    */
   spec?: PipelineSpec | undefined;
@@ -269,6 +280,17 @@ export type SubmitPipelineResponse = Message<"daisychain.v1.SubmitPipelineRespon
    * @generated from field: daisychain.v1.Pipeline pipeline = 1;
    */
   pipeline?: Pipeline | undefined;
+
+  /**
+   * The pipeline's worker token when the server requires tokens (empty
+   * otherwise): workers started elsewhere send it as `authorization: Bearer
+   * <token>` on their Work call (DAISY_CONTEXT's `worker_token`). It opens
+   * work streams of this pipeline only. A secret: given once, here, to the
+   * operator who submitted the pipeline; never in Get/List/Watch.
+   *
+   * @generated from field: string worker_token = 2;
+   */
+  workerToken: string;
 };
 
 /**
@@ -336,6 +358,9 @@ export const ListPipelinesResponseSchema: GenMessage<ListPipelinesResponse> = /*
  */
 export type GetPipelineRequest = Message<"daisychain.v1.GetPipelineRequest"> & {
   /**
+   * The pipeline's id; empty names the server's only pipeline (as
+   * Hello.pipeline_id does).
+   *
    * @generated from field: string pipeline_id = 1;
    */
   pipelineId: string;
@@ -353,6 +378,8 @@ export const GetPipelineRequestSchema: GenMessage<GetPipelineRequest> = /*@__PUR
  */
 export type GetPipelineResponse = Message<"daisychain.v1.GetPipelineResponse"> & {
   /**
+   * Its spec, status and every task's state now.
+   *
    * @generated from field: daisychain.v1.Pipeline pipeline = 1;
    */
   pipeline?: Pipeline | undefined;
@@ -370,6 +397,8 @@ export const GetPipelineResponseSchema: GenMessage<GetPipelineResponse> = /*@__P
  */
 export type WatchPipelineRequest = Message<"daisychain.v1.WatchPipelineRequest"> & {
   /**
+   * As GetPipelineRequest.pipeline_id.
+   *
    * @generated from field: string pipeline_id = 1;
    */
   pipelineId: string;
@@ -413,6 +442,9 @@ export type WatchPipelineResponse = Message<"daisychain.v1.WatchPipelineResponse
   finished: boolean;
 
   /**
+   * The status after the event (RUNNING, or CANCELLED as soon as a cancel
+   * was accepted); final once `finished` is set.
+   *
    * @generated from field: daisychain.v1.PipelineStatus status = 4;
    */
   status: PipelineStatus;
@@ -437,6 +469,8 @@ export const WatchPipelineResponseSchema: GenMessage<WatchPipelineResponse> = /*
  */
 export type CancelPipelineRequest = Message<"daisychain.v1.CancelPipelineRequest"> & {
   /**
+   * Required (an empty id is refused: a cancel must say which pipeline).
+   *
    * @generated from field: string pipeline_id = 1;
    */
   pipelineId: string;
@@ -525,6 +559,9 @@ export const FitSchema: GenEnum<Fit> = /*@__PURE__*/
  */
 export enum PipelineStatus {
   /**
+   * Never sent by the server; a client reading it (or a status it does not
+   * know) should treat the pipeline as running.
+   *
    * @generated from enum value: PIPELINE_STATUS_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
