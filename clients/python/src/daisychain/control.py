@@ -197,7 +197,9 @@ class PipelineClient:
 
     def watch(self, pipeline_id: str) -> Iterator[PipelineEvent]:
         """The pipeline's state now, then after changes and each failed attempt, until the event that ends it."""
-        responses = self._stub.WatchPipeline(pipeline_pb2.WatchPipelineRequest(pipeline_id=pipeline_id), metadata=self._metadata)
+        responses = self._stub.WatchPipeline(
+            pipeline_pb2.WatchPipelineRequest(pipeline_id=pipeline_id), metadata=self._metadata
+        )
         try:
             for response in responses:
                 yield _event_from_wire(response)

@@ -50,6 +50,8 @@ def token_metadata(token: str | None) -> Metadata:
     return [("authorization", f"Bearer {token}")] if token else []
 
 
-def channel_from_context(target: str, options: Sequence[tuple[str, object]], context: Mapping[str, str]) -> grpc.Channel:
+def channel_from_context(
+    target: str, options: Sequence[tuple[str, object]], context: Mapping[str, str]
+) -> grpc.Channel:
     """A worker's channel from its DAISY_CONTEXT entries ``tls_ca``, ``tls_cert``, ``tls_key``."""
     return make_channel(target, options, context.get("tls_ca"), context.get("tls_cert"), context.get("tls_key"))
