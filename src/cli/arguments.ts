@@ -6,8 +6,33 @@ import { ListenAddressError, parseListenAddress, parseServerAddress, type Listen
 export type CommandName = 'run' | 'serve' | 'submit' | 'status' | 'watch' | 'cancel';
 const COMMANDS: readonly CommandName[] = ['run', 'serve', 'submit', 'status', 'watch', 'cancel'];
 
+/** The security flags of `run` and `serve`: file paths as given; read by commands.ts. */
+export interface ServerSecurityFlags {
+  tlsCert?: string;
+  tlsKey?: string;
+  /** mTLS: clients need a certificate signed by this CA. */
+  tlsClientCa?: string;
+  /** The CA the server's own workers trust (default: tlsCert, right for a self-signed one). */
+  tlsCa?: string;
+  /** The client certificate and key the server's own workers present under mTLS. */
+  workerTlsCert?: string;
+  workerTlsKey?: string;
+  operatorTokenFile?: string;
+  workerTokenFile?: string;
+  insecure: boolean;
+}
+
+/** The security flags of the operator commands. */
+export interface ClientSecurityFlags {
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  operatorTokenFile?: string;
+}
+
 export interface RunInvocation {
   kind: 'run';
+  security: ServerSecurityFlags;
   pipeline: string;
   progress: ProgressMode;
   logDir: string;
@@ -16,6 +41,7 @@ export interface RunInvocation {
 
 export interface ServeInvocation {
   kind: 'serve';
+  security: ServerSecurityFlags;
   /** null: a long-running service, until SIGINT or SIGTERM. */
   pipeline: string | null;
   progress: ProgressMode;
@@ -27,6 +53,7 @@ export interface ServeInvocation {
 /** The operator commands: a server's control plane at `server` (`host:port`). */
 export interface SubmitInvocation {
   kind: 'submit';
+  security: ClientSecurityFlags;
   pipeline: string;
   server: string;
   wait: boolean;
@@ -35,6 +62,7 @@ export interface SubmitInvocation {
 
 export interface StatusInvocation {
   kind: 'status';
+  security: ClientSecurityFlags;
   /** null: every pipeline. */
   pipelineId: string | null;
   server: string;
@@ -42,6 +70,7 @@ export interface StatusInvocation {
 
 export interface WatchInvocation {
   kind: 'watch';
+  security: ClientSecurityFlags;
   pipelineId: string;
   server: string;
   progress: ProgressMode;
@@ -49,6 +78,7 @@ export interface WatchInvocation {
 
 export interface CancelInvocation {
   kind: 'cancel';
+  security: ClientSecurityFlags;
   pipelineId: string;
   server: string;
   reason: string;
@@ -80,15 +110,63 @@ export class UsageError extends Error {
 type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
 
 const HELP: OptionSpecs = { help: { type: 'boolean', short: 'h' } };
-const SERVER: OptionSpecs = { server: { type: 'string' } };
+const CLIENT_SECURITY: OptionSpecs = {
+  'tls-ca': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'operator-token-file': { type: 'string' },
+};
+const SERVER: OptionSpecs = { server: { type: 'string' }, ...CLIENT_SECURITY };
+const SERVER_SECURITY: OptionSpecs = {
+  ...CLIENT_SECURITY,
+  'tls-client-ca': { type: 'string' },
+  'worker-tls-cert': { type: 'string' },
+  'worker-tls-key': { type: 'string' },
+  'worker-token-file': { type: 'string' },
+  insecure: { type: 'boolean' },
+};
 const OPTIONS: Record<CommandName, OptionSpecs> = {
-  run: { ...HELP, progress: { type: 'string' }, 'log-dir': { type: 'string' }, listen: { type: 'string' } },
-  serve: { ...HELP, progress: { type: 'string' }, listen: { type: 'string' }, 'log-dir': { type: 'string' }, 'keep-running': { type: 'boolean' } },
+  run: { ...HELP, ...SERVER_SECURITY, progress: { type: 'string' }, 'log-dir': { type: 'string' }, listen: { type: 'string' } },
+  serve: { ...HELP, ...SERVER_SECURITY, progress: { type: 'string' }, listen: { type: 'string' }, 'log-dir': { type: 'string' }, 'keep-running': { type: 'boolean' } },
   submit: { ...HELP, ...SERVER, wait: { type: 'boolean' }, progress: { type: 'string' } },
   status: { ...HELP, ...SERVER },
   watch: { ...HELP, ...SERVER, progress: { type: 'string' } },
   cancel: { ...HELP, ...SERVER, reason: { type: 'string' } },
 };
+
+/** Options as given, keyed by their flag names; only those present. */
+function pick<K extends string>(options: ReadonlyMap<string, string>, names: Record<K, string>): Partial<Record<K, string>> {
+  const picked: Partial<Record<K, string>> = {};
+  for (const [key, flag] of Object.entries(names) as [K, string][]) {
+    const value = options.get(flag);
+    if (value !== undefined) picked[key] = value;
+  }
+  return picked;
+}
+
+function clientSecurity(options: ReadonlyMap<string, string>): ClientSecurityFlags {
+  return pick(options, { tlsCa: 'tls-ca', tlsCert: 'tls-cert', tlsKey: 'tls-key', operatorTokenFile: 'operator-token-file' });
+}
+
+function serverSecurity(options: ReadonlyMap<string, string>, command: CommandName): ServerSecurityFlags {
+  const flags: ServerSecurityFlags = {
+    ...pick(options, {
+      tlsCert: 'tls-cert',
+      tlsKey: 'tls-key',
+      tlsClientCa: 'tls-client-ca',
+      tlsCa: 'tls-ca',
+      workerTlsCert: 'worker-tls-cert',
+      workerTlsKey: 'worker-tls-key',
+      operatorTokenFile: 'operator-token-file',
+      workerTokenFile: 'worker-token-file',
+    }),
+    insecure: options.has('insecure'),
+  };
+  if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together', command);
+  if (flags.tlsCert === undefined && (flags.tlsClientCa !== undefined || flags.tlsCa !== undefined)) throw new UsageError('--tls-client-ca and --tls-ca need --tls-cert and --tls-key', command);
+  if ((flags.workerTlsCert === undefined) !== (flags.workerTlsKey === undefined)) throw new UsageError('--worker-tls-cert and --worker-tls-key go together', command);
+  return flags;
+}
 const DEFAULT_LISTEN: Record<'run' | 'serve', ListenAddress> = {
   run: { host: '127.0.0.1', port: 0 },
   serve: { host: '127.0.0.1', port: 50051 },
@@ -115,21 +193,21 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
   const logDir = options.get('log-dir') ?? 'daisy_logs';
   switch (command) {
     case 'run':
-      return { kind: 'run', pipeline: onePositional(positionals, command, 'pipeline file', true)!, progress, listen: listenAddress(options.get('listen'), command), logDir };
+      return { kind: 'run', security: serverSecurity(options, command), pipeline: onePositional(positionals, command, 'pipeline file', true)!, progress, listen: listenAddress(options.get('listen'), command), logDir };
     case 'serve': {
       const pipeline = onePositional(positionals, command, 'pipeline file', false);
       const keepRunning = options.has('keep-running');
       if (keepRunning && pipeline === null) throw new UsageError('--keep-running needs a pipeline file: without one, serve runs until it is stopped anyway', command);
-      return { kind: 'serve', pipeline, progress, listen: listenAddress(options.get('listen'), command), logDir, keepRunning };
+      return { kind: 'serve', security: serverSecurity(options, command), pipeline, progress, listen: listenAddress(options.get('listen'), command), logDir, keepRunning };
     }
     case 'submit':
-      return { kind: 'submit', pipeline: onePositional(positionals, command, 'pipeline file', true)!, server: serverAddress(options, command), wait: options.has('wait'), progress };
+      return { kind: 'submit', security: clientSecurity(options), pipeline: onePositional(positionals, command, 'pipeline file', true)!, server: serverAddress(options, command), wait: options.has('wait'), progress };
     case 'status':
-      return { kind: 'status', pipelineId: onePositional(positionals, command, 'pipeline id', false), server: serverAddress(options, command) };
+      return { kind: 'status', security: clientSecurity(options), pipelineId: onePositional(positionals, command, 'pipeline id', false), server: serverAddress(options, command) };
     case 'watch':
-      return { kind: 'watch', pipelineId: onePositional(positionals, command, 'pipeline id', true)!, server: serverAddress(options, command), progress };
+      return { kind: 'watch', security: clientSecurity(options), pipelineId: onePositional(positionals, command, 'pipeline id', true)!, server: serverAddress(options, command), progress };
     case 'cancel':
-      return { kind: 'cancel', pipelineId: onePositional(positionals, command, 'pipeline id', true)!, server: serverAddress(options, command), reason: options.get('reason') ?? '' };
+      return { kind: 'cancel', security: clientSecurity(options), pipelineId: onePositional(positionals, command, 'pipeline id', true)!, server: serverAddress(options, command), reason: options.get('reason') ?? '' };
   }
 }
 

@@ -6,12 +6,23 @@ import { PipelineRegistry } from '../pipelines/pipeline-registry.js';
 import { loadPipeline, loadPipelineSpec } from '../run/pipeline-file.js';
 import { runBlockwise } from '../run/run-blockwise.js';
 import { type Endpoint, serveForever, serveUntilDone } from '../run/serve-until-done.js';
+import { Authorizer } from '../server/authorization.js';
 import type { RunInvocation, ServeInvocation } from './arguments.js';
+import { serverSecurity } from './security.js';
 
 /** Runs the pipeline with its worker commands; true only if every block succeeded. */
 export async function runCommand(invocation: RunInvocation): Promise<boolean> {
+  const security = serverSecurity(invocation.security, invocation.listen);
   const tasks = loadPipeline(invocation.pipeline);
-  return runBlockwise(tasks, { progress: invocation.progress, logDir: resolve(invocation.logDir), host: invocation.listen.host, port: invocation.listen.port });
+  return runBlockwise(tasks, {
+    progress: invocation.progress,
+    logDir: resolve(invocation.logDir),
+    host: invocation.listen.host,
+    port: invocation.listen.port,
+    tls: security.tls,
+    workerContext: security.workerContext,
+    tokens: security.tokens,
+  });
 }
 
 /**
@@ -22,14 +33,20 @@ export async function runCommand(invocation: RunInvocation): Promise<boolean> {
  */
 export async function serveCommand(invocation: ServeInvocation): Promise<boolean> {
   const logRoot = resolve(invocation.logDir);
-  const registry = new PipelineRegistry({ logDirOf: (pipeline) => join(logRoot, pipeline.id) });
-  const listen = { host: invocation.listen.host, port: invocation.listen.port, progress: invocation.progress };
+  const security = serverSecurity(invocation.security, invocation.listen);
+  const registry = new PipelineRegistry({ logDirOf: (pipeline) => join(logRoot, pipeline.id), authorizer: new Authorizer(security.tokens) });
+  const listen = {
+    host: invocation.listen.host,
+    port: invocation.listen.port,
+    progress: invocation.progress,
+    security: { tls: security.tls, workerContext: security.workerContext },
+  };
   if (invocation.pipeline === null) {
     await serveForever(registry, { ...listen, announce: (endpoint) => announce(endpoint, null) });
     return true;
   }
   const { spec, tasks } = loadPipelineSpec(invocation.pipeline);
-  const pipeline = registry.create(tasks, { name: spec.name ?? '' });
+  const pipeline = registry.create(tasks, { name: spec.name ?? '', ...(security.tokens.workerToken === undefined ? {} : { workerToken: security.tokens.workerToken }) });
   const summary = await serveUntilDone(registry, pipeline, { ...listen, keepRunning: invocation.keepRunning, announce: (endpoint) => announce(endpoint, pipeline) });
   return summary.succeeded;
 }
@@ -46,7 +63,16 @@ function announce(endpoint: Endpoint, pipeline: Pipeline | null): void {
   const how = external.length === 0 ? 'the server starts every task\'s workers' : 'workers connect with';
   process.stderr.write(`daisychain server listening on ${endpoint.address}, pipeline ${pipeline.id}; ${how}\n`);
   for (const task of external) {
-    const context = formatContext({ hostname, port: String(endpoint.port), task_id: task.taskId, worker_id: '<id>', pipeline_id: pipeline.id });
+    // The worker token is printed here on purpose: it is how workers started by hand get it (it opens this pipeline's work streams only).
+    const context = formatContext({
+      hostname,
+      port: String(endpoint.port),
+      task_id: task.taskId,
+      worker_id: '<id>',
+      pipeline_id: pipeline.id,
+      ...endpoint.workerContext,
+      ...(pipeline.workerToken === '' ? {} : { worker_token: pipeline.workerToken }),
+    });
     process.stderr.write(`  DAISY_CONTEXT=${context}\n`);
   }
 }

@@ -7,11 +7,12 @@ import { loadPipelineSpec } from '../run/pipeline-file.js';
 import { showRemoteProgress } from '../run/remote-progress.js';
 import { countsOf } from '../run/task-counts.js';
 import { escapeForTerminal as safe } from '../run/terminal-text.js';
+import { clientSecurity } from './security.js';
 import type { CancelInvocation, OperatorInvocation, StatusInvocation, SubmitInvocation, WatchInvocation } from './arguments.js';
 
 /** Runs an operator command; true for exit status 0. A refusal of the server is a ControlError (exit status 2). */
 export async function operatorCommand(invocation: OperatorInvocation): Promise<boolean> {
-  const control = new PipelineClient(invocation.server);
+  const control = new PipelineClient(invocation.server, clientSecurity(invocation.security));
   try {
     switch (invocation.kind) {
       case 'submit':
@@ -41,7 +42,7 @@ async function submit(control: PipelineClient, invocation: SubmitInvocation): Pr
   process.stdout.write(`${safe(submitted.pipelineId)}\n`);
   process.stderr.write(`submitted pipeline ${safe(submitted.pipelineId)} (${safe(submitted.spec.name ?? '')}): ${submitted.spec.tasks.length} tasks\n`);
   if (!invocation.wait) return true;
-  return watch(control, { kind: 'watch', pipelineId: submitted.pipelineId, server: invocation.server, progress: invocation.progress });
+  return watch(control, { kind: 'watch', security: invocation.security, pipelineId: submitted.pipelineId, server: invocation.server, progress: invocation.progress });
 }
 
 /** A file's name as a pipeline name: its base name, without the extension, in the characters names allow. */

@@ -12,6 +12,11 @@ export class ListenAddressError extends Error {
 
 const WILDCARD_V6 = '::';
 
+/** True for an address only this machine reaches: there, a server may run without TLS or tokens. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
 /** Parses `HOST:PORT`, or `[IPv6]:PORT`, into the host the server binds and its port. */
 export function parseListenAddress(value: string): ListenAddress {
   const match = /^(?:\[([^\]]*)\]|([^:[\]]+)):(\d+)$/.exec(value);

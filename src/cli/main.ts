@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { ContextError } from '../client/context.js';
 import { ControlError } from '../client/pipeline-client.js';
 import { TaskValidationError } from '../model/task.js';
+import { TokenError } from '../server/authorization.js';
 import { SpecError } from '../pipelines/pipeline-spec.js';
 import { PipelineError } from '../run/pipeline-file.js';
 import { ListenError } from '../run/serve-until-done.js';
@@ -19,6 +20,7 @@ import { LogDirError } from '../workers/log-paths.js';
 import { type CommandName, type Invocation, parseCommandLine, UsageError } from './arguments.js';
 import { runCommand, serveCommand } from './commands.js';
 import { operatorCommand } from './control-commands.js';
+import { SecurityError } from './security.js';
 import { MAIN_USAGE, usageOf } from './usage.js';
 
 const EXIT_SUCCEEDED = 0;
@@ -26,7 +28,7 @@ const EXIT_BLOCKS_FAILED = 1;
 const EXIT_WRONG_INPUT = 2;
 
 /** Errors that mean the input was wrong, not the program: reported in one line. */
-const WRONG_INPUT_ERRORS = [UsageError, PipelineError, TaskValidationError, ListenError, ContextError, LogDirError, ControlError, SpecError];
+const WRONG_INPUT_ERRORS = [UsageError, PipelineError, TaskValidationError, ListenError, ContextError, LogDirError, ControlError, SpecError, SecurityError, TokenError];
 
 async function main(argv: readonly string[]): Promise<number> {
   let invocation: Invocation;

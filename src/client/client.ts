@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { Client as GrpcClient, credentials, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import { Client as GrpcClient, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { type Block, BlockStatus } from '../model/block.js';
 import { CLIENT_CHANNEL_OPTIONS, formatHostPort, MAX_ACQUIRE } from '../wire/limits.js';
 import { workMethod } from '../wire/service-definition.js';
@@ -20,6 +20,7 @@ import {
   type WorkResponse,
 } from '../wire/work-messages.js';
 import { contextFromEnv, requireContextEntries, type WorkerContext } from './context.js';
+import { channelCredentials, securityFromContext, tokenMetadata } from './credentials.js';
 
 export type { Rejection, WelcomeFields };
 
@@ -90,11 +91,14 @@ export class Client {
       throw new ClientError(`prefetch must be an integer from 1 to ${MAX_ACQUIRE}, got ${options.prefetch}`);
     }
     const target = formatHostPort(host, port);
-    this.grpc = new GrpcClient(target, credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
+    // TLS and the worker token come from the context (tls_ca, tls_cert, tls_key, worker_token): worker scripts need no change.
+    const security = securityFromContext(this.context);
+    this.grpc = new GrpcClient(target, channelCredentials(security.tls), CLIENT_CHANNEL_OPTIONS);
     this.call = this.grpc.makeBidiStreamRequest(
       workMethod.path,
       workMethod.requestSerialize,
       workMethod.responseDeserialize,
+      tokenMetadata(security.token),
     ) as ClientDuplexStream<WorkRequest, WorkResponse>;
     this.call.on('data', (response: WorkResponse) => this.onResponse(response));
     this.call.on('error', (error: ServiceError) => {

@@ -14,6 +14,7 @@ export {
   parseContext,
   type WorkerContext,
 } from './context.js';
+export { type ClientSecurity, type ClientTls, readClientTls } from './credentials.js';
 export { Block, BlockStatus } from '../model/block.js';
 export { MAX_ACQUIRE, MAX_MESSAGE_BYTES } from '../wire/limits.js';
 export * from '../geometry/index.js';

@@ -1,4 +1,4 @@
-import { Client as GrpcClient, credentials, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import { Client as GrpcClient, type ClientReadableStream, type Metadata, type ServiceError } from '@grpc/grpc-js';
 import type { PipelineEvent, PipelineView } from '../model/pipeline-view.js';
 import type { PipelineSpecData } from '../model/task-spec.js';
 import { CLIENT_CHANNEL_OPTIONS } from '../wire/limits.js';
@@ -17,6 +17,7 @@ import {
   type WatchPipelineResponse,
 } from '../wire/pipeline-messages.js';
 import { pipelineServiceDefinition } from '../wire/pipeline-service-definition.js';
+import { channelCredentials, type ClientSecurity, tokenMetadata } from './credentials.js';
 
 /** A control-plane call the server refused or could not answer: `code` is the gRPC status (3 INVALID_ARGUMENT, 5 NOT_FOUND, 14 UNAVAILABLE, ...). */
 export class ControlError extends Error {
@@ -43,15 +44,28 @@ const method = (name: string) => pipelineServiceDefinition[name]!;
  */
 export class PipelineClient {
   private readonly grpc: GrpcClient;
+  private readonly token: string | null;
+  /** The worker token of the last pipeline `submit` sent, '' when the server requires none: for workers started elsewhere. */
+  lastWorkerToken = '';
 
-  /** `address` is `host:port`, an IPv6 host in brackets. */
-  constructor(readonly address: string) {
-    this.grpc = new GrpcClient(address, credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
+  /** `address` is `host:port`, an IPv6 host in brackets; `security`: the server's CA (TLS) and the operator token. */
+  constructor(
+    readonly address: string,
+    security: ClientSecurity = {},
+  ) {
+    this.grpc = new GrpcClient(address, channelCredentials(security.tls), CLIENT_CHANNEL_OPTIONS);
+    this.token = security.token ?? null;
   }
 
   async submit(spec: PipelineSpecData): Promise<PipelineView> {
+    return (await this.submitWithToken(spec)).pipeline;
+  }
+
+  /** As `submit`, with the pipeline's worker token ('' when the server requires none). */
+  async submitWithToken(spec: PipelineSpecData): Promise<{ pipeline: PipelineView; workerToken: string }> {
     const response = await this.unary<SubmitPipelineResponse>('submitPipeline', submitPipelineRequest(spec));
-    return pipelineFromWire(response.pipeline);
+    this.lastWorkerToken = response.workerToken;
+    return { pipeline: pipelineFromWire(response.pipeline), workerToken: response.workerToken };
   }
 
   async get(pipelineId: string): Promise<PipelineView> {
@@ -84,6 +98,7 @@ export class PipelineClient {
       m.requestSerialize,
       m.responseDeserialize as (bytes: Buffer) => WatchPipelineResponse,
       watchPipelineRequest(pipelineId),
+      this.metadata(),
     );
     try {
       for await (const response of call as AsyncIterable<WatchPipelineResponse>) yield pipelineEventFromWire(response);
@@ -98,10 +113,15 @@ export class PipelineClient {
     this.grpc.close();
   }
 
+  /** Fresh per call: grpc-js may add entries to the Metadata it is given. */
+  private metadata(): Metadata {
+    return tokenMetadata(this.token);
+  }
+
   private unary<Res>(name: string, request: unknown): Promise<Res> {
     const m = method(name);
     return new Promise((resolve, reject) => {
-      this.grpc.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize as (bytes: Buffer) => Res, request, (error, response) => {
+      this.grpc.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize as (bytes: Buffer) => Res, request, this.metadata(), (error, response) => {
         if (error !== null) reject(controlError(error));
         else resolve(response!);
       });

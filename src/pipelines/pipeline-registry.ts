@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { status as GrpcStatus, type ServerDuplexStream, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
 import type { Task } from '../model/task.js';
 import { taskToSpecData } from '../model/task-spec.js';
+import { Authorizer, identityOf } from '../server/authorization.js';
 import { quotePeerText } from '../server/peer-text.js';
 import { type WorkStreamLimits, WorkStreams } from '../server/work-streams.js';
 import type { GetTaskStatesRequest, GetTaskStatesResponse, WatchProgressRequest, WatchProgressResponse } from '../wire/progress-messages.js';
@@ -28,12 +29,16 @@ export interface PipelineRegistryOptions {
   maxPipelines?: number;
   /** Server-wide limits of the work streams (time to say Hello, streams open at once). */
   streams?: WorkStreamLimits;
+  /** The tokens calls must carry (default: none). With worker tokens, each pipeline gets its own at creation. */
+  authorizer?: Authorizer;
 }
 
 export interface SubmitOptions {
   name?: string;
   /** A fixed id (tests, the conformance cases); the server makes one otherwise. */
   id?: string;
+  /** The pipeline's worker token, when the server requires them and one was given (`serve FILE` with a token file); made otherwise. */
+  workerToken?: string;
 }
 
 /** A pipeline id that names no pipeline, or an empty one where several are held: the status a call ends with. */
@@ -69,6 +74,8 @@ export class PipelineRegistry extends EventEmitter<PipelineRegistryEvents> {
   private readonly streams: WorkStreams;
   private readonly logDirOf: (pipeline: Pipeline) => string;
   private readonly maxPipelines: number;
+  /** Checks every call of the server that serves this registry (pipeline-server.ts). */
+  readonly authorizer: Authorizer;
   private endpoint: DialEndpoint | null = null;
   private closing = false;
 
@@ -77,6 +84,7 @@ export class PipelineRegistry extends EventEmitter<PipelineRegistryEvents> {
     this.streams = new WorkStreams(options.streams);
     this.logDirOf = options.logDirOf ?? ((pipeline) => join('daisy_logs', pipeline.id));
     this.maxPipelines = options.maxPipelines ?? MAX_PIPELINES;
+    this.authorizer = options.authorizer ?? new Authorizer();
   }
 
   /** Where the server listens, for the workers it starts; set once it does, before anything is submitted. */
@@ -120,7 +128,12 @@ export class PipelineRegistry extends EventEmitter<PipelineRegistryEvents> {
     if (!PIPELINE_ID_PATTERN.test(id)) throw new Error(`pipeline id ${JSON.stringify(id)} must match ${String(PIPELINE_ID_PATTERN)}`);
     if (this.pipelines.has(id)) throw new Error(`pipeline id ${JSON.stringify(id)} is taken`);
     this.makeRoom();
-    const pipeline = new Pipeline(id, name, tasks);
+    let workerToken = this.authorizer.issueWorkerToken(id);
+    if (options.workerToken !== undefined && this.authorizer.workerTokensRequired) {
+      this.authorizer.setWorkerToken(id, options.workerToken);
+      workerToken = options.workerToken;
+    }
+    const pipeline = new Pipeline(id, name, tasks, workerToken);
     this.pipelines.set(id, pipeline);
     pipeline.once('ended', () => this.emit('ended', pipeline));
     this.emit('submitted', pipeline);
@@ -170,8 +183,18 @@ export class PipelineRegistry extends EventEmitter<PipelineRegistryEvents> {
   // -- SchedulerService, dispatched by pipeline ------------------------------------
 
   readonly work = (stream: ServerDuplexStream<WorkRequest | MalformedRequest, WorkResponse>): void => {
+    // A worker token opens its own pipeline only: a Hello naming another is refused before it reaches any scheduler.
+    const identity = identityOf(stream);
     this.streams.accept(stream, (session, hello) => {
       try {
+        if (identity.kind === 'worker') {
+          if (hello.pipelineId !== '' && hello.pipelineId !== identity.pipelineId) {
+            session.fail(GrpcStatus.PERMISSION_DENIED, `the worker token is not one of pipeline ${quotePeerText(hello.pipelineId)}`);
+            return null;
+          }
+          // The token says which pipeline: a Hello without pipeline_id reaches it even when the server holds several.
+          return this.resolve(identity.pipelineId).service;
+        }
         return this.resolve(hello.pipelineId).service;
       } catch (error) {
         if (!(error instanceof PipelineLookupError)) throw error;
@@ -225,7 +248,10 @@ export class PipelineRegistry extends EventEmitter<PipelineRegistryEvents> {
   private makeRoom(): void {
     for (const [id, pipeline] of this.pipelines) {
       if (this.pipelines.size < this.maxPipelines) return;
-      if (pipeline.ended) this.pipelines.delete(id);
+      if (pipeline.ended) {
+        this.pipelines.delete(id);
+        this.authorizer.revokeWorkerToken(id);
+      }
     }
     if (this.pipelines.size >= this.maxPipelines) {
       throw new RegistryFullError(`this server holds ${this.pipelines.size} running pipelines, its limit; cancel one or wait for one to end`);

@@ -71,7 +71,7 @@ export class PipelineServiceHandlers {
       callback(submitRefusal(error));
       return;
     }
-    callback(null, submitPipelineResponse(toWire(pipeline)));
+    callback(null, submitPipelineResponse(toWire(pipeline), pipeline.workerToken));
   };
 
   readonly listPipelines: Unary<ListPipelinesRequest, ListPipelinesResponse> = (call, callback) => {

@@ -14,6 +14,8 @@ export const DRAIN_MS = 5000;
 export interface DialEndpoint {
   host: string;
   port: number;
+  /** More DAISY_CONTEXT entries for the workers the server starts: `tls_ca`, `tls_cert`, `tls_key` (paths) on a TLS server. */
+  context?: Readonly<Record<string, string>>;
 }
 
 export interface PipelineEvents {
@@ -47,6 +49,8 @@ export class Pipeline extends EventEmitter<PipelineEvents> {
     readonly id: string,
     readonly name: string,
     tasks: readonly Task[],
+    /** The token its workers send on the Work call ('' when the server requires none). A secret: never logged. */
+    readonly workerToken = '',
   ) {
     super();
     this.service = new SchedulerService(tasks, { pipelineId: id });
@@ -96,6 +100,8 @@ export class Pipeline extends EventEmitter<PipelineEvents> {
         port: endpoint.port,
         logDir,
         pipelineId: this.id,
+        // The token reaches the workers through their environment only, never their command line.
+        context: { ...endpoint.context, ...(this.workerToken === '' ? {} : { worker_token: this.workerToken }) },
         onEvent: (event) => this.emit('workerEvent', event),
       });
       this.pools.push(pool);

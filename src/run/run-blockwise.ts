@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { formatContext } from '../client/context.js';
 import { PipelineRegistry } from '../pipelines/pipeline-registry.js';
+import { Authorizer, type TokenPolicy } from '../server/authorization.js';
+import type { ServerTls } from '../server/server.js';
 import { type Task, TaskValidationError } from '../model/task.js';
 import { prepareTaskLogDirs } from '../workers/log-paths.js';
 import { assertProgressMode, type ProgressMode } from './progress.js';
@@ -34,6 +36,13 @@ export interface RunBlockwiseOptions {
   signal?: AbortSignal;
   /** Receives the summary (also printed unless progress is 'none'). */
   onSummary?: (summary: RunSummary) => void;
+  /** TLS for the server (mTLS with `clientCa`); the workers get `workerContext` (`tls_ca` and, under mTLS, `tls_cert`/`tls_key` paths). */
+  tls?: ServerTls | null;
+  workerContext?: Readonly<Record<string, string>>;
+  /** Tokens: with `workerTokens`, the pipeline's worker token is made at start (or `workerToken` is used) and handed to its workers. */
+  tokens?: TokenPolicy & { workerToken?: string };
+  /** Called once the server listens, with the DAISY_CONTEXT entries of workers started elsewhere (token included). */
+  announce?: (endpoint: Endpoint, workerContext: Readonly<Record<string, string>>) => void;
 }
 
 /**
@@ -48,9 +57,10 @@ export async function runBlockwise(tasks: readonly Task[], options: RunBlockwise
   assertProgressMode(progressMode);
   const logDir = resolve(options.logDir ?? 'daisy_logs');
   // One pipeline, its logs where daisy puts them: <logDir>/<taskId>/.
-  const registry = new PipelineRegistry({ logDirOf: () => logDir });
+  const registry = new PipelineRegistry({ logDirOf: () => logDir, authorizer: new Authorizer(options.tokens ?? {}) });
   // The one submission path: the schema of files and the control plane, then the pipeline's scheduler.
-  const pipeline = registry.create(tasks, { name: 'runBlockwise' });
+  const pipeline = registry.create(tasks, { name: 'runBlockwise', ...(options.tokens?.workerToken === undefined ? {} : { workerToken: options.tokens.workerToken }) });
+  const tokenEntry: Record<string, string> = pipeline.workerToken === '' ? {} : { worker_token: pipeline.workerToken };
   for (const task of pipeline.service.tasks) {
     if (task.workerCommand === null && task.processFunction === null) {
       throw new TaskValidationError(`task ${JSON.stringify(task.taskId)} has neither a processFunction nor a workerCommand: nothing can process its blocks`);
@@ -66,9 +76,18 @@ export async function runBlockwise(tasks: readonly Task[], options: RunBlockwise
     out,
     handleSignals: options.handleSignals ?? options.handleSigint,
     signal: options.signal,
+    security: { tls: options.tls ?? null, workerContext: options.workerContext ?? {} },
+    announce: (endpoint) => options.announce?.(endpoint, { ...endpoint.workerContext, ...tokenEntry }),
     beforeWorkers: (endpoint) => runInitCallbacks(pipeline.service.tasks, endpoint, logDir, pipeline.id),
     startWorkers: async (endpoint) =>
-      startInProcessTaskWorkers(pipeline.service.tasks, { host: endpoint.dialHost, port: endpoint.port, pipelineId: pipeline.id, prefetch: options.prefetch, out }),
+      startInProcessTaskWorkers(pipeline.service.tasks, {
+        host: endpoint.dialHost,
+        port: endpoint.port,
+        pipelineId: pipeline.id,
+        prefetch: options.prefetch,
+        out,
+        context: { ...endpoint.workerContext, ...tokenEntry },
+      }),
   });
   options.onSummary?.(summary);
   return summary.succeeded;

@@ -1,7 +1,7 @@
 import { constants } from 'node:os';
 import type { Pipeline } from '../pipelines/pipeline.js';
 import type { PipelineRegistry } from '../pipelines/pipeline-registry.js';
-import { startPipelineServer } from '../pipelines/pipeline-server.js';
+import { type PipelineServerSecurity, startPipelineServer } from '../pipelines/pipeline-server.js';
 import type { RunningServer } from '../server/server.js';
 import { assertProgressMode, createProgress, type ProgressMode, type ProgressReporter } from './progress.js';
 import { printSummary, type RunSummary, summarize } from './summary.js';
@@ -16,6 +16,8 @@ export interface Endpoint {
   readonly address: string;
   /** The host workers on this machine dial. */
   readonly dialHost: string;
+  /** DAISY_CONTEXT entries workers need besides the address (TLS files); the worker token is the pipeline's. */
+  readonly workerContext: Readonly<Record<string, string>>;
   /** True when `host` is a wildcard (0.0.0.0, ::): workers elsewhere must dial this machine's name. */
   readonly allInterfaces: boolean;
 }
@@ -61,6 +63,8 @@ export interface ServeUntilDoneOptions {
    * then running pipelines are cancelled (`serve --keep-running`).
    */
   keepRunning?: boolean;
+  /** TLS, and the DAISY_CONTEXT entries of the workers the server starts; the tokens are the registry's authorizer. */
+  security?: PipelineServerSecurity;
 }
 
 /** Raised when the server cannot listen where it was asked to (address in use, unknown host). */
@@ -189,10 +193,11 @@ async function listen(registry: PipelineRegistry, options: ServeUntilDoneOptions
   const allInterfaces = WILDCARD_HOSTS.has(host);
   // A wildcard is not an address to dial; workers on this machine reach it on loopback.
   const dialHost = options.advertiseHost ?? (allInterfaces ? '127.0.0.1' : host);
-  const server = await startPipelineServer(registry, host, options.port ?? 0, dialHost).catch((error: unknown) => {
+  const server = await startPipelineServer(registry, host, options.port ?? 0, dialHost, options.security).catch((error: unknown) => {
     throw new ListenError(error instanceof Error ? error.message : String(error), { cause: error });
   });
-  return { server, endpoint: { host, port: server.port, address: server.address, dialHost, allInterfaces } };
+  const workerContext = options.security?.workerContext ?? {};
+  return { server, endpoint: { host, port: server.port, address: server.address, dialHost, allInterfaces, workerContext } };
 }
 
 /**

@@ -9,6 +9,8 @@ export interface InProcessTaskOptions {
   port: number;
   /** The pipeline the tasks belong to, named in each worker's Hello. */
   pipelineId: string;
+  /** More DAISY_CONTEXT entries for the workers (token, TLS files). */
+  context?: Readonly<Record<string, string>>;
   /** Blocks each in-process worker keeps requested ahead. */
   prefetch?: number;
   /** Where an in-process worker's crash is reported. */
@@ -24,7 +26,7 @@ export function startInProcessTaskWorkers(tasks: Iterable<Task>, options: InProc
   for (const task of tasks) {
     if (task.workerCommand !== null || task.processFunction === null) continue;
     running.push(
-      runInProcessWorkers(task, { host: options.host, port: options.port, prefetch: options.prefetch, pipelineId: options.pipelineId }).catch((error: unknown) => {
+      runInProcessWorkers(task, { host: options.host, port: options.port, prefetch: options.prefetch, pipelineId: options.pipelineId, context: options.context }).catch((error: unknown) => {
         // The error may carry text from the server (a status detail): escaped like any peer text.
         options.out.write(`in-process workers of ${task.taskId} stopped: ${escapeForTerminal(error instanceof Error ? error.message : String(error))}\n`);
       }),

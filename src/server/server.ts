@@ -8,7 +8,7 @@ import {
 } from '@grpc/grpc-js';
 import { formatHostPort, SERVER_CHANNEL_OPTIONS } from '../wire/limits.js';
 import { SCHEDULER_SERVICE_NAME, schedulerServiceDefinition } from '../wire/service-definition.js';
-import { authorizeCall, type CallScope } from './authorization.js';
+import { Authorizer, type CallScope, isRefusal, recordIdentity } from './authorization.js';
 import type { SchedulerService } from './scheduler-service.js';
 
 export { MAX_MESSAGE_BYTES } from '../wire/limits.js';
@@ -32,6 +32,20 @@ export interface ServiceBinding {
   scopes: Record<string, CallScope>;
 }
 
+/** The server's TLS material, PEM: its certificate chain and key, and the CA client certificates must be signed by (mTLS). */
+export interface ServerTls {
+  cert: Buffer;
+  key: Buffer;
+  /** Set: every client must present a certificate signed by it, or the handshake fails. */
+  clientCa?: Buffer | null;
+}
+
+/** How a server protects itself: TLS (none: plaintext HTTP/2) and the tokens calls must carry (none: every call passes). */
+export interface ServerSecurity {
+  tls?: ServerTls | null;
+  authorizer?: Authorizer;
+}
+
 /** SchedulerService's methods: the work stream is a worker's; reading progress is an operator's. */
 export const SCHEDULER_SCOPES: Record<string, CallScope> = { work: 'worker', getTaskStates: 'operator', watchProgress: 'operator' };
 
@@ -41,9 +55,10 @@ export const SCHEDULER_SCOPES: Record<string, CallScope> = { work: 'worker', get
  * and `daisychain.v1.SchedulerService` SERVING until `close()`) and server
  * reflection (`grpc.reflection.v1` and `v1alpha`), so that grpcurl, load
  * balancers and probes work with no .proto file.
- * Plain-text HTTP/2: run it on loopback or inside a trusted network.
+ * Plain-text HTTP/2 unless `security.tls` is given: without it, run it on
+ * loopback or inside a trusted network.
  */
-export async function startServer(service: SchedulerService, host = '127.0.0.1', port = 0): Promise<RunningServer> {
+export async function startServer(service: SchedulerService, host = '127.0.0.1', port = 0, security: ServerSecurity = {}): Promise<RunningServer> {
   return startGrpcServer(
     [
       {
@@ -55,28 +70,39 @@ export async function startServer(service: SchedulerService, host = '127.0.0.1',
     ],
     host,
     port,
+    security,
   );
+}
+
+/** The credentials the server listens with: TLS (and mTLS with a client CA) when given, plaintext otherwise. */
+function serverCredentials(tls: ServerTls | null | undefined): ServerCredentials {
+  if (tls === null || tls === undefined) return ServerCredentials.createInsecure();
+  const clientCa = tls.clientCa ?? null;
+  // The third argument makes grpc-js refuse, at the handshake, a client without a certificate signed by `clientCa`.
+  return ServerCredentials.createSsl(clientCa, [{ cert_chain: tls.cert, private_key: tls.key }], clientCa !== null);
 }
 
 /**
  * Serves the given services on `host:port`, every call through
- * `authorizeCall` first, with the standard health service (the server, ''
- * and each service SERVING until `close()`) and server reflection.
+ * `security.authorizer` first, with the standard health service (the
+ * server, '' and each service SERVING until `close()`) and server reflection.
  */
-export async function startGrpcServer(services: readonly ServiceBinding[], host = '127.0.0.1', port = 0): Promise<RunningServer> {
+export async function startGrpcServer(services: readonly ServiceBinding[], host = '127.0.0.1', port = 0, security: ServerSecurity = {}): Promise<RunningServer> {
   // Loaded on the first start, not with the package: grpc-health-check
   // parses its .proto when it is imported (about 50 ms), which a program that
   // imports daisychain without serving should not pay.
   const [{ ServerHealth }, { addReflection }] = await Promise.all([import('./health.js'), import('./reflection.js')]);
   const server = new Server(SERVER_CHANNEL_OPTIONS);
-  for (const binding of services) server.addService(binding.definition, guardHandlers(binding));
+  const authorizer = security.authorizer ?? new Authorizer();
+  for (const binding of services) server.addService(binding.definition, guardHandlers(binding, authorizer));
   const health = new ServerHealth(server, ['', ...services.map((binding) => binding.name)]);
   addReflection(
     server,
     services.map((binding) => binding.name),
   );
+  const credentials = serverCredentials(security.tls);
   const bound = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(formatHostPort(host, port), ServerCredentials.createInsecure(), (error, p) =>
+    server.bindAsync(formatHostPort(host, port), credentials, (error, p) =>
       error === null ? resolve(p) : reject(new Error(`cannot listen on ${host}:${port}: ${error.message}`)),
     );
   });
@@ -101,7 +127,7 @@ interface GuardedCall {
 }
 
 /** Each handler behind the authorization check: a refused call ends with its status and never reaches the handler. */
-function guardHandlers(binding: ServiceBinding): UntypedServiceImplementation {
+function guardHandlers(binding: ServiceBinding, authorizer: Authorizer): UntypedServiceImplementation {
   const guarded: UntypedServiceImplementation = {};
   for (const [name, handler] of Object.entries(binding.handlers)) {
     const method = binding.definition[name];
@@ -110,8 +136,9 @@ function guardHandlers(binding: ServiceBinding): UntypedServiceImplementation {
     const unary = !method.requestStream && !method.responseStream;
     const call = handler as (call: GuardedCall, callback?: (error: { code: number; details: string }) => void) => void;
     guarded[name] = ((request: GuardedCall, callback?: (error: { code: number; details: string }) => void) => {
-      const refusal = authorizeCall(scope, method.path, request.metadata);
-      if (refusal === null) {
+      const refusal = authorizer.authorize(scope, request.metadata);
+      if (!isRefusal(refusal)) {
+        recordIdentity(request, refusal);
         call(request, callback);
         return;
       }

@@ -261,7 +261,7 @@ export function pipelineEventFromWire(m: WatchPipelineResponse): PipelineEvent {
 // -- requests and responses ---------------------------------------------------------------
 
 export const submitPipelineRequest = (spec: PipelineSpecData): SubmitPipelineRequest => create(SubmitPipelineRequestSchema, { spec: pipelineSpecToWire(spec) });
-export const submitPipelineResponse = (pipeline: PipelineMessage): SubmitPipelineResponse => create(SubmitPipelineResponseSchema, { pipeline });
+export const submitPipelineResponse = (pipeline: PipelineMessage, workerToken = ''): SubmitPipelineResponse => create(SubmitPipelineResponseSchema, { pipeline, workerToken });
 export const listPipelinesRequest = (pageSize = 0, pageToken = ''): ListPipelinesRequest => create(ListPipelinesRequestSchema, { pageSize, pageToken });
 export const listPipelinesResponse = (pipelines: PipelineMessage[], nextPageToken: string): ListPipelinesResponse =>
   create(ListPipelinesResponseSchema, { pipelines, nextPageToken });

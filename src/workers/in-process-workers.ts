@@ -8,6 +8,8 @@ export interface InProcessWorkerOptions {
   prefetch?: number;
   /** The pipeline the task belongs to (default '': the server's only one). */
   pipelineId?: string;
+  /** More DAISY_CONTEXT entries, as the server's own worker processes get them: `worker_token`, `tls_ca`, `tls_cert`, `tls_key`. */
+  context?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -28,6 +30,7 @@ export async function runInProcessWorkers(task: Task, options: InProcessWorkerOp
         task_id: task.taskId,
         worker_id: `${task.taskId}-inprocess-${i}`,
         ...(options.pipelineId ? { pipeline_id: options.pipelineId } : {}),
+        ...options.context,
       },
       { prefetch: options.prefetch ?? 1 },
     );

@@ -19,6 +19,8 @@ export interface WorkerPoolOptions {
   onEvent?: (event: WorkerEvent) => void;
   /** The pipeline the task belongs to, handed to workers as DAISY_CONTEXT's `pipeline_id` (none when empty: the server's only pipeline). */
   pipelineId?: string;
+  /** More DAISY_CONTEXT entries: the pipeline's `worker_token`, the server's `tls_ca` (server-pool workers need nothing else). */
+  context?: Readonly<Record<string, string>>;
 }
 
 export interface WorkerEvent {
@@ -127,6 +129,7 @@ export class WorkerProcessPool {
       logdir: this.options.logDir,
       [WORKER_SECRET_ENTRY]: secret,
       ...(this.options.pipelineId ? { pipeline_id: this.options.pipelineId } : {}),
+      ...this.options.context,
     });
     const base = workerLogBase(this.options.logDir, this.taskId, id);
     const out = openSync(`${base}.out`, 'w');

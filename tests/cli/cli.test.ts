@@ -189,7 +189,8 @@ test('wrong usage exits with status 2 and one line', async () => {
     assertWrongUsage(await runCli(['serve', pipelineFile, '--listen', listen]), /--listen/);
   }
   assertWrongUsage(await runCli(['serve', pipelineFile, '--listen', '[::1]:5000']), /IPv6/);
-  assertWrongUsage(await runCli(['serve', pipelineFile, '--listen', 'no-such-host.invalid:5000']), /cannot listen on no-such-host\.invalid:5000/);
+  // A token: past the refusal to listen beyond loopback unprotected, to the address itself.
+  assertWrongUsage(await runCli(['serve', pipelineFile, '--listen', 'no-such-host.invalid:5000'], { ...process.env, DAISYCHAIN_OPERATOR_TOKEN: 'a-test-operator-token-0123456789' }), /cannot listen on no-such-host\.invalid:5000/);
   // Pipeline files are input too: one line, also for a YAML error that the parser draws over several.
   assertWrongUsage(await runCli(['run', pipelineFile]), /neither a processFunction nor a workerCommand/);
   writeFileSync(join(dir, 'bad.yaml'), 'tasks:\n  - taskId: a\n    totalRoi: {offset: [0], shape: [10]: x}\n');

@@ -20,6 +20,7 @@ import grpc
 from .block import Block, BlockStatus, block_from_wire
 from .context import WORKER_SECRET_ENTRY, Context
 from .limits import CLIENT_CHANNEL_OPTIONS, MAX_ACQUIRE, format_target
+from .security import channel_from_context, token_metadata
 from .v1 import scheduler_pb2, scheduler_pb2_grpc
 
 logger = logging.getLogger(__name__)
@@ -141,7 +142,8 @@ class Client:
         self._closed = False
         self._events: queue.Queue[object] = queue.Queue()
         self._outbox: queue.Queue[object] = queue.Queue()
-        self._channel = grpc.insecure_channel(format_target(self.host, self.port), options=CLIENT_CHANNEL_OPTIONS)
+        # TLS and the worker token come from DAISY_CONTEXT (tls_ca, tls_cert, tls_key, worker_token): scripts need no change.
+        self._channel = channel_from_context(format_target(self.host, self.port), CLIENT_CHANNEL_OPTIONS, self.context)
         stub = scheduler_pb2_grpc.SchedulerServiceStub(self._channel)
         # The pool's worker_secret proves that this stream is the process the pool started under
         # worker_id (the server refuses the id without it); empty for a worker started by hand.
@@ -158,7 +160,7 @@ class Client:
                 )
             )
         )
-        self._responses = stub.Work(self._requests())
+        self._responses = stub.Work(self._requests(), metadata=token_metadata(self.context.get("worker_token")))
         self._reader = threading.Thread(target=self._read, name="daisychain-client", daemon=True)
         self._reader.start()
         _open_clients.add(self)

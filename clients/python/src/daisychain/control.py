@@ -33,6 +33,7 @@ from funlib.geometry import Roi
 
 from .block import roi_from_wire
 from .limits import CLIENT_CHANNEL_OPTIONS
+from .security import make_channel, token_metadata
 from .v1 import geometry_pb2, pipeline_pb2, pipeline_pb2_grpc, scheduler_pb2
 
 
@@ -156,15 +157,27 @@ class PipelineEvent:
 class PipelineClient:
     """A daisychain server's PipelineService; ``address`` is ``host:port`` (an IPv6 host in brackets)."""
 
-    def __init__(self, address: str):
+    def __init__(
+        self,
+        address: str,
+        tls_ca: str | None = None,
+        tls_cert: str | None = None,
+        tls_key: str | None = None,
+        token: str | None = None,
+    ):
+        """``tls_ca`` (and ``tls_cert``/``tls_key`` under mTLS): PEM paths for a TLS server; ``token``: the operator token."""
         self.address = address
-        self._channel = grpc.insecure_channel(address, options=CLIENT_CHANNEL_OPTIONS)
+        self._channel = make_channel(address, CLIENT_CHANNEL_OPTIONS, tls_ca, tls_cert, tls_key)
         self._stub = pipeline_pb2_grpc.PipelineServiceStub(self._channel)
+        self._metadata = token_metadata(token)
+        #: The worker token of the last pipeline ``submit`` sent ('' when the server requires none).
+        self.last_worker_token = ""
 
     def submit(self, tasks: Sequence[TaskSpec], name: str = "") -> Pipeline:
         """Submits a pipeline; the server validates it with the schema of pipeline files and starts it."""
         spec = pipeline_pb2.PipelineSpec(name=name, tasks=[_task_to_wire(task) for task in tasks])
         response = self._call(self._stub.SubmitPipeline, pipeline_pb2.SubmitPipelineRequest(spec=spec))
+        self.last_worker_token = response.worker_token
         return _pipeline_from_wire(response.pipeline)
 
     def get(self, pipeline_id: str) -> Pipeline:
@@ -184,7 +197,9 @@ class PipelineClient:
 
     def watch(self, pipeline_id: str) -> Iterator[PipelineEvent]:
         """The pipeline's state now, then after changes and each failed attempt, until the event that ends it."""
-        responses = self._stub.WatchPipeline(pipeline_pb2.WatchPipelineRequest(pipeline_id=pipeline_id))
+        responses = self._stub.WatchPipeline(
+            pipeline_pb2.WatchPipelineRequest(pipeline_id=pipeline_id), metadata=self._metadata
+        )
         try:
             for response in responses:
                 yield _event_from_wire(response)
@@ -209,10 +224,9 @@ class PipelineClient:
     ) -> None:
         self.close()
 
-    @staticmethod
-    def _call(method, request):  # type: ignore[no-untyped-def]
+    def _call(self, method, request):  # type: ignore[no-untyped-def]
         try:
-            return method(request)
+            return method(request, metadata=self._metadata)
         except grpc.RpcError as error:
             raise _control_error(error) from None
 

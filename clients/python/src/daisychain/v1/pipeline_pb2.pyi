@@ -112,10 +112,12 @@ class SubmitPipelineRequest(_message.Message):
     def __init__(self, spec: _Optional[_Union[PipelineSpec, _Mapping]] = ...) -> None: ...
 
 class SubmitPipelineResponse(_message.Message):
-    __slots__ = ("pipeline",)
+    __slots__ = ("pipeline", "worker_token")
     PIPELINE_FIELD_NUMBER: _ClassVar[int]
+    WORKER_TOKEN_FIELD_NUMBER: _ClassVar[int]
     pipeline: Pipeline
-    def __init__(self, pipeline: _Optional[_Union[Pipeline, _Mapping]] = ...) -> None: ...
+    worker_token: str
+    def __init__(self, pipeline: _Optional[_Union[Pipeline, _Mapping]] = ..., worker_token: _Optional[str] = ...) -> None: ...
 
 class ListPipelinesRequest(_message.Message):
     __slots__ = ("page_size", "page_token")
