@@ -238,12 +238,10 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
   private readRequest(session: WorkSession, message: WorkRequest): void {
     // No list longer than what a stream may be owed, or than what it holds, can be all valid.
     const request = readWorkRequest(message, Math.max(MAX_ACQUIRE, this.leases.countHeldBy(session)));
-    if (request.kind === 'tooLong') {
-      this.reject(
-        session,
-        GrpcStatus.INVALID_ARGUMENT,
-        `${request.field} lists ${request.length} blocks, more than this stream could hold (${request.max}); nothing in the request was applied`,
-      );
+    if (request.kind === 'malformed') {
+      // The status grpc-js would give; the server ends the stream itself, in order (service-definition.ts says why).
+      session.fail(GrpcStatus.INTERNAL, `Error deserializing request: ${request.reason}`);
+      this.closeSession(session, 'it sent a message that cannot be parsed');
       return;
     }
     if (request.kind === 'empty') {
@@ -254,10 +252,19 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
       this.onHello(session, request.hello);
       return;
     }
+    // Before the list bound: before Hello, a request of any length ends the stream (the contract's "opened" state).
     if (session.identity === null) {
-      const name = request.kind === 'releases' ? (request.single ? 'release' : 'releases') : request.kind;
+      const name = request.kind === 'tooLong' ? message.message.case : request.kind === 'releases' ? (request.single ? 'release' : 'releases') : request.kind;
       session.fail(GrpcStatus.FAILED_PRECONDITION, `a work stream must start with Hello, got ${name}`);
       this.closeSession(session, 'it broke the protocol');
+      return;
+    }
+    if (request.kind === 'tooLong') {
+      this.reject(
+        session,
+        GrpcStatus.INVALID_ARGUMENT,
+        `${request.field} lists ${request.length} blocks, more than this stream could hold (${request.max}); nothing in the request was applied`,
+      );
       return;
     }
     switch (request.kind) {

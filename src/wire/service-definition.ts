@@ -1,6 +1,7 @@
 import { fromBinary, toBinary, type DescMessage, type DescService, type MessageShape } from '@bufbuild/protobuf';
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
-import { SchedulerService as SchedulerServiceDescriptor } from '../gen/daisychain/v1/scheduler_pb.js';
+import { SchedulerService as SchedulerServiceDescriptor, type WorkRequest } from '../gen/daisychain/v1/scheduler_pb.js';
+import { malformedWorkRequest } from './work-messages.js';
 
 /**
  * A grpc-js service definition built from a protobuf-es service descriptor:
@@ -42,8 +43,29 @@ function deserializer<Desc extends DescMessage>(schema: Desc): (bytes: Buffer) =
   };
 }
 
-/** daisychain.v1.SchedulerService, for the server and the clients. */
-export const schedulerServiceDefinition = grpcServiceDefinition(SchedulerServiceDescriptor);
+/**
+ * daisychain.v1.SchedulerService, for the server and the clients. The
+ * server reads Work requests it cannot parse as a stand-in
+ * (`malformedWorkRequest`) and ends the stream itself, after the requests
+ * before it: left to grpc-js, the call would end at once, ahead of requests
+ * still queued before the bad one, and the server's replies to those,
+ * written after that end, left the call without a status for ever (the
+ * worker hung; tests/server/protocol-regressions.test.ts).
+ */
+export const schedulerServiceDefinition = withLenientWorkRequests(grpcServiceDefinition(SchedulerServiceDescriptor));
+
+function withLenientWorkRequests(definition: ServiceDefinition): ServiceDefinition {
+  const work = definition['work']!;
+  const strict = work.requestDeserialize as (bytes: Buffer) => WorkRequest;
+  const requestDeserialize = (bytes: Buffer): WorkRequest => {
+    try {
+      return strict(bytes);
+    } catch (error) {
+      return malformedWorkRequest(error instanceof Error ? error.message : String(error));
+    }
+  };
+  return { ...definition, work: { ...work, requestDeserialize } };
+}
 
 /** The Work stream's method, as a client opens it. */
 export const workMethod = schedulerServiceDefinition['work']!;

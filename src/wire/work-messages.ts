@@ -99,6 +99,8 @@ export type WorkRequestBody =
   | { kind: 'giveBack'; blockIds: WireBlockId[] }
   /** A list longer than the reader allows (`readWorkRequest`'s `maxListLength`): refused whole, its items never read. */
   | { kind: 'tooLong'; field: string; length: number; max: number }
+  /** Bytes that are no WorkRequest (`malformedWorkRequest`): the stream ends. */
+  | { kind: 'malformed'; reason: string }
   | { kind: 'empty' };
 
 /** A refusal: a gRPC status code, why, and the block it is about (null if none). */
@@ -191,6 +193,16 @@ function readRelease(release: Release): ReleaseReport {
   };
 }
 
+/** Work requests whose bytes could not be parsed, with why (see service-definition.ts). */
+const malformedRequests = new WeakMap<WorkRequest, string>();
+
+/** A stand-in for bytes that are no WorkRequest, which `readWorkRequest` reads as `malformed`. */
+export function malformedWorkRequest(reason: string): WorkRequest {
+  const stand = create(WorkRequestSchema);
+  malformedRequests.set(stand, reason);
+  return stand;
+}
+
 /** The first block-id list of a request longer than `max`, by field name, or null. */
 function overlongList(body: WorkRequest['message'], max: number): { field: string; length: number; max: number } | null {
   const lists: [string, number][] =
@@ -216,6 +228,8 @@ function overlongList(body: WorkRequest['message'], max: number): { field: strin
  * ids costs no more than its length check.
  */
 export function readWorkRequest(message: WorkRequest, maxListLength = Number.POSITIVE_INFINITY): WorkRequestBody {
+  const malformed = malformedRequests.get(message);
+  if (malformed !== undefined) return { kind: 'malformed', reason: malformed };
   const body = message.message;
   const overlong = overlongList(body, maxListLength);
   if (overlong !== null) return { kind: 'tooLong', ...overlong };
