@@ -126,12 +126,11 @@ function readBeforeHello(session: WorkSession, message: WorkRequest): HelloField
   switch (request.kind) {
     case 'hello':
       return request.hello;
-    case 'tooLong':
-      return refuse(`${request.field} lists ${request.length} blocks, more than this stream could hold (${request.max}); nothing in the request was applied`);
     case 'empty':
       return refuse('empty WorkRequest: set hello, acquire, release, releases or skip');
     default: {
-      const name = request.kind === 'releases' ? (request.single ? 'release' : 'releases') : request.kind;
+      // A list over the bound is no Hello either: before Hello, any other request ends the stream, whatever its length.
+      const name = request.kind === 'tooLong' ? message.message.case : request.kind === 'releases' ? (request.single ? 'release' : 'releases') : request.kind;
       session.fail(GrpcStatus.FAILED_PRECONDITION, `a work stream must start with Hello, got ${name}`);
       return null;
     }
