@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -21,6 +21,8 @@ interface Run {
   readonly workerPids: Promise<number[]>;
   readonly exit: Promise<{ code: number | null; stderr: string; at: number }>;
   kill(signal: NodeJS.Signals): void;
+  /** Resolves once every worker has finished a block, so it surely ignores SIGTERM by then. */
+  workersBusy(): Promise<void>;
 }
 
 /** `daisychain run` on a task far too slow to finish (a second per block). */
@@ -40,7 +42,17 @@ function startRun(): Run {
     if (pids.length >= WORKERS) gotPids(pids);
   });
   const exit = new Promise<{ code: number | null; stderr: string; at: number }>((resolve) => child.on('close', (code) => resolve({ code, stderr, at: Date.now() })));
-  return { workerPids, exit, kill: (signal) => child.kill(signal) };
+  const record = join(dir, 'r');
+  const workersBusy = async (): Promise<void> => {
+    // A fixed sleep raced the workers' start on a loaded machine: one not yet ignoring SIGTERM died of the first signal.
+    for (let i = 0; i < 300; i++) {
+      const lines = existsSync(record) ? readFileSync(record, 'utf8').split('\n').filter((l) => l !== '') : [];
+      if (new Set(lines.map((l) => l.split(' ')[2])).size >= WORKERS) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error('the workers did not finish a block each within 15 s');
+  };
+  return { workerPids, exit, kill: (signal) => child.kill(signal), workersBusy };
 }
 
 function alive(pid: number): boolean {
@@ -78,7 +90,7 @@ for (const [signal, status] of [
   test(`a second ${signal} exits at once with status ${status}, killing the workers`, async () => {
     const run = startRun();
     const pids = await run.workerPids;
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await run.workersBusy();
     run.kill(signal);
     // The workers ignore the pool's SIGTERM: without the second signal the run would wait 3 s to SIGKILL them.
     await new Promise((resolve) => setTimeout(resolve, 300));

@@ -49,13 +49,15 @@ test('a pool stopped while workers wait for their turn starts no more of them', 
   const logDir = mkdtempSync(join(tmpdir(), 'daisychain-spawn-'));
   // A fresh second: the tokens of the test above have refilled.
   await new Promise((resolve) => setTimeout(resolve, 600));
-  const task = lineTask('stopped', 4, { numWorkers: 120, workerCommand: ['sleep', '30'] });
+  const task = lineTask('stopped', 4, { numWorkers: 400, workerCommand: ['sleep', '30'] });
   const service = new SchedulerService([task]);
   let started = 0;
   const pool = new WorkerProcessPool(task, service, { host: '127.0.0.1', port: 1, logDir, onEvent: (e) => (started += e.kind === 'started' ? 1 : 0) });
   const began = Date.now();
   pool.start();
-  assert.ok(started >= 50 && started < 120, `${started} started at once`);
+  // Spawning 50 processes takes a while on a loaded machine, and the bucket refills meanwhile: allow its rate over that time.
+  const allowed = 50 + Math.ceil((100 * (Date.now() - began)) / 1000) + 1;
+  assert.ok(started >= 50 && started <= allowed && started < 400, `${started} started at once (allowed ${allowed})`);
   const before = started;
   await pool.stop(500);
   assert.ok(Date.now() - began < 1200, 'stopped before every worker had its turn');
