@@ -313,11 +313,13 @@ const collectGarbage = runInNewContext('gc') as () => void;
  * so both bounds count all of them; both are growth over the test's start.
  *
  * - Peak RSS, sampled every 10 ms (and the process's maxRSS), with a full
- *   collection after each run: at most RSS_GROWTH_BOUND_MB. Before finding 1
- *   was fixed, one 650,000-id Releases cost the server ~400 MB held until its
- *   650,000 Rejected were written, and the default runs send several such
- *   messages (the summary line counts them); now one costs what decoding it
- *   allocates (~130 MB, garbage once read), so one run stays near 100 MB.
+ *   collection after each run and after each big message: at most
+ *   RSS_GROWTH_BOUND_MB. Before finding 1 was fixed, one 650,000-id Releases
+ *   took a server from 77 to 627 MB, held until its 650,000 Rejected were
+ *   written, and 14 killed it at 4.3 GB (bench/hostile-messages); the default
+ *   runs send several (the summary line counts them). Now one costs what
+ *   decoding it allocates (~100 MB, garbage once read): measured growth is
+ *   100-210 MB over the whole test.
  * - Heap retained after a full collection at the end: at most
  *   RETAINED_BOUND_MB. Nothing of a finished run may stay (sessions, leases,
  *   taken-back sets, timers, streams): over hundreds of runs it stays flat
