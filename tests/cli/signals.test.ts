@@ -19,10 +19,10 @@ const WORKERS = 2;
 interface Run {
   /** Resolves with the pids of the first WORKERS workers, once they all started. */
   readonly workerPids: Promise<number[]>;
+  /** Resolves once every worker finished a block: they run their code (and ignore SIGTERM) by then, however slowly the machine started them. */
+  readonly working: Promise<void>;
   readonly exit: Promise<{ code: number | null; stderr: string; at: number }>;
   kill(signal: NodeJS.Signals): void;
-  /** Resolves once every worker has finished a block, so it surely ignores SIGTERM by then. */
-  workersBusy(): Promise<void>;
 }
 
 /** `daisychain run` on a task far too slow to finish (a second per block). */
@@ -42,17 +42,11 @@ function startRun(): Run {
     if (pids.length >= WORKERS) gotPids(pids);
   });
   const exit = new Promise<{ code: number | null; stderr: string; at: number }>((resolve) => child.on('close', (code) => resolve({ code, stderr, at: Date.now() })));
-  const record = join(dir, 'r');
-  const workersBusy = async (): Promise<void> => {
-    // A fixed sleep raced the workers' start on a loaded machine: one not yet ignoring SIGTERM died of the first signal.
-    for (let i = 0; i < 300; i++) {
-      const lines = existsSync(record) ? readFileSync(record, 'utf8').split('\n').filter((l) => l !== '') : [];
-      if (new Set(lines.map((l) => l.split(' ')[2])).size >= WORKERS) return;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error('the workers did not finish a block each within 15 s');
-  };
-  return { workerPids, exit, kill: (signal) => child.kill(signal), workersBusy };
+  const recorders = (): number => (existsSync(join(dir, 'r')) ? new Set(readFileSync(join(dir, 'r'), 'utf8').trim().split('\n').map((l) => l.split(' ')[2])).size : 0);
+  const working = (async () => {
+    for (let i = 0; i < 300 && recorders() < WORKERS; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  })();
+  return { workerPids, working, exit, kill: (signal) => child.kill(signal) };
 }
 
 function alive(pid: number): boolean {
@@ -90,7 +84,8 @@ for (const [signal, status] of [
   test(`a second ${signal} exits at once with status ${status}, killing the workers`, async () => {
     const run = startRun();
     const pids = await run.workerPids;
-    await run.workersBusy();
+    // A signal before a worker installed its SIGTERM handler would simply end it (a loaded machine starts node slowly).
+    await run.working;
     run.kill(signal);
     // The workers ignore the pool's SIGTERM: without the second signal the run would wait 3 s to SIGKILL them.
     await new Promise((resolve) => setTimeout(resolve, 300));
