@@ -58,6 +58,31 @@ ${HELP_OPTION}
 ${EXIT_STATUS}
 `;
 
+const SERVER_SECURITY_OPTIONS = `security (required to listen beyond loopback, unless --insecure):
+  --tls-cert FILE      serve TLS with this certificate (PEM) ...
+  --tls-key FILE       ... and its private key
+  --tls-client-ca FILE mTLS: refuse clients without a certificate signed by it
+  --tls-ca FILE        the CA the server's own workers trust (default: the
+                       server certificate)
+  --worker-tls-cert FILE, --worker-tls-key FILE
+                       the client certificate the server's own workers present
+                       under mTLS
+  --operator-token-file FILE
+                       the control plane and progress calls need this bearer
+                       token (or DAISYCHAIN_OPERATOR_TOKEN); turns tokens on:
+                       work streams then need their pipeline's worker token
+  --worker-token-file FILE
+                       the worker token of the pipeline of PIPELINE (or
+                       DAISYCHAIN_WORKER_TOKEN; also turns tokens on; default
+                       with tokens on: one made per pipeline)
+  --insecure           listen beyond loopback without TLS or tokens (warned)`;
+
+const CLIENT_SECURITY_OPTIONS = `  --tls-ca FILE        talk TLS, trusting this CA (PEM)
+  --tls-cert FILE, --tls-key FILE
+                       the client certificate to present under mTLS
+  --operator-token-file FILE
+                       the operator token (or DAISYCHAIN_OPERATOR_TOKEN)`;
+
 const RUN_USAGE = `usage: daisychain run PIPELINE [options]
 
 Serves the tasks of PIPELINE, starts each task's workerCommand numWorkers
@@ -70,6 +95,8 @@ ${PROGRESS_OPTION}
   --listen HOST:PORT   where the server listens (default: 127.0.0.1:0, a free
                        port); 0.0.0.0:PORT or [::]:PORT listen on every interface
 ${HELP_OPTION}
+
+${SERVER_SECURITY_OPTIONS}
 
 ${PIPELINE_FILE}
 
@@ -100,13 +127,16 @@ ${PROGRESS_OPTION}
   --keep-running       with PIPELINE: go on serving once it is done
 ${HELP_OPTION}
 
+${SERVER_SECURITY_OPTIONS}
+
 ${PIPELINE_FILE}
 
 ${EXIT_STATUS}
 `;
 
 const SERVER_OPTION = `  --server HOST:PORT   the daisychain serve to talk to (required); an IPv6
-                       host in brackets, as in [::1]:50051`;
+                       host in brackets, as in [::1]:50051
+${CLIENT_SECURITY_OPTIONS}`;
 
 const OPERATOR_EXIT_STATUS = `exit status:
   0  done (submit --wait, watch: the pipeline succeeded)
