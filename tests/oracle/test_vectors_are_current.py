@@ -52,24 +52,17 @@ def test_vectors_hold_daisy_answers() -> None:
     assert {len(c["tasks"][0]["totalRoi"]["offset"]) for c in single} == {1, 2, 3}
 
 
-def test_double_orphan_vector_is_current() -> None:
-    # daisy 2.0.0 is this vector's oracle (1.2.3 raises on its configuration): its own virtualenv runs the generator.
+def daisy2_output(generator: str) -> str:
+    # daisy 2.0.0 is the oracle of these vectors: its own virtualenv runs their generators.
     daisy2 = HERE.parent.parent / ".cache" / "venv-daisy2" / "bin" / "python"
-    result = subprocess.run(
-        [str(daisy2), str(HERE / "generate_double_orphan_vector.py")],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert result.stdout == (VECTORS / "double-orphan.json").read_text(encoding="utf-8")
+    return subprocess.run([str(daisy2), str(HERE / generator)], capture_output=True, text=True, check=True).stdout
+
+
+def test_double_orphan_vector_is_current() -> None:
+    # daisy 1.2.3 raises on this vector's configuration.
+    expected = (VECTORS / "double-orphan.json").read_text(encoding="utf-8")
+    assert daisy2_output("generate_double_orphan_vector.py") == expected
 
 
 def test_context_vector_is_current() -> None:
-    daisy2 = HERE.parent.parent / ".cache" / "venv-daisy2" / "bin" / "python"
-    result = subprocess.run(
-        [str(daisy2), str(HERE / "generate_context_vector.py")],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert result.stdout == (VECTORS / "context.json").read_text(encoding="utf-8")
+    assert daisy2_output("generate_context_vector.py") == (VECTORS / "context.json").read_text(encoding="utf-8")
