@@ -5,17 +5,23 @@
  * bench/e2e/daisy_e2e_bench.py times daisy's run_blockwise. Prints one JSON
  * line with the same fields.
  *
- *   node dist/bench/e2e/e2e-bench.js --workers N [--blocks B] [--prefetch K] [--python PYTHON] [--impl LABEL]
+ *   node dist/bench/e2e/e2e-bench.js --workers N [--blocks B] [--prefetch K] [--python PYTHON] [--impl LABEL] [--secure 1]
+ *
+ * With --secure, the server serves TLS (a CA and a certificate for
+ * 127.0.0.1 made by openssl in a temporary directory) and every work stream
+ * needs its pipeline's worker token: what a run beyond loopback costs.
  *
  * With --python, the workers are bench/e2e/noop_worker.py run by that
  * interpreter (one with the daisychain Python client installed).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { Roi, type RunSummary, Task, runBlockwise } from '../../src/index.js';
+import { Roi, type RunBlockwiseOptions, type RunSummary, Task, runBlockwise } from '../../src/index.js';
 import { parseFlags } from '../flags.js';
 
 const WRITE = 10;
@@ -47,7 +53,9 @@ const workers = Number(args.get('workers') ?? usage('--workers is required'));
 const requested = Number(args.get('blocks') ?? '20000');
 const prefetch = Number(args.get('prefetch') ?? '8');
 const python = args.get('python');
-const impl = args.get('impl') ?? (python === undefined ? 'daisychain (TS workers)' : 'daisychain (Python workers)');
+const secure = args.get('secure') === '1';
+const workersLabel = python === undefined ? 'TS workers' : 'Python workers';
+const impl = args.get('impl') ?? `daisychain (${workersLabel}${secure ? ', TLS + token' : ''})`;
 if (!Number.isInteger(workers) || workers < 1) usage('--workers must be a positive integer');
 if (!Number.isInteger(requested) || requested < 1) usage('--blocks must be a positive integer');
 
@@ -68,9 +76,24 @@ const task = new Task({
 });
 const logDir = mkdtempSync(join(tmpdir(), 'daisychain-e2e-'));
 let summary: RunSummary | undefined;
+const security = secure ? tlsAndToken(logDir) : {};
 const start = performance.now();
-const ok = await runBlockwise([task], { logDir, progress: 'none', onSummary: (s) => (summary = s) });
+const ok = await runBlockwise([task], { logDir, progress: 'none', onSummary: (s) => (summary = s), ...security });
 const seconds = (performance.now() - start) / 1000;
+
+/** A CA and a server certificate for 127.0.0.1, made by openssl before the clock starts, and tokens on. */
+function tlsAndToken(dir: string): Pick<RunBlockwiseOptions, 'tls' | 'workerContext' | 'tokens'> {
+  const openssl = (...argv: string[]): void => void execFileSync('openssl', argv, { cwd: dir, stdio: 'ignore' });
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=daisychain bench CA');
+  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
+  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '1', '-extfile', 'server.ext');
+  return {
+    tls: { cert: readFileSync(join(dir, 'server.pem')), key: readFileSync(join(dir, 'server.key')) },
+    workerContext: { tls_ca: join(dir, 'ca.pem') },
+    tokens: { operatorToken: randomBytes(24).toString('base64url'), workerTokens: true },
+  };
+}
 rmSync(logDir, { recursive: true, force: true });
 const completed = Number(summary?.tasks[0]?.['completed'] ?? -1);
 const errors: string[] = [];

@@ -7,7 +7,9 @@
 # Environment: WORKERS (default "1 2 4 8"), BLOCKS (daisychain and daisy
 # 2.0.0, default 50000), DAISY1_BLOCKS (default 200: daisy 1.2.3 manages
 # ~25 blocks/s per worker, see bench/README.md), PREFETCH (daisychain
-# workers, default 32), REPEATS (default 1).
+# workers, default 32), REPEATS (default 1). Each daisychain row runs twice:
+# plaintext on loopback, and over TLS with tokens (what a server beyond
+# loopback must use).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
@@ -37,6 +39,8 @@ for ((r = 0; r < repeats; r++)); do
   for w in $workers; do
     run "daisychain, $w workers" node dist/bench/e2e/e2e-bench.js --workers "$w" --blocks "$blocks" --prefetch "$prefetch"
     run "daisychain (Python), $w workers" node dist/bench/e2e/e2e-bench.js --workers "$w" --blocks "$blocks" --prefetch "$prefetch" --python .cache/venv-client/bin/python
+    run "daisychain TLS+token, $w workers" node dist/bench/e2e/e2e-bench.js --workers "$w" --blocks "$blocks" --prefetch "$prefetch" --secure 1
+    run "  (Python), $w workers" node dist/bench/e2e/e2e-bench.js --workers "$w" --blocks "$blocks" --prefetch "$prefetch" --secure 1 --python .cache/venv-client/bin/python
     run "daisy 2.0.0, $w workers" .cache/venv-daisy2/bin/python bench/e2e/daisy_e2e_bench.py --workers "$w" --blocks "$blocks" --budget 300
     run "daisy 1.2.3, $w workers" .cache/venv-daisy1/bin/python bench/e2e/daisy_e2e_bench.py --workers "$w" --blocks "$daisy1_blocks" --budget 300
   done
