@@ -58,6 +58,8 @@ export interface SubmitInvocation {
   server: string;
   wait: boolean;
   progress: ProgressMode;
+  /** Where the pipeline's worker token goes (mode 0600), for workers started elsewhere; null: not kept. */
+  workerTokenOut: string | null;
 }
 
 export interface StatusInvocation {
@@ -128,7 +130,7 @@ const SERVER_SECURITY: OptionSpecs = {
 const OPTIONS: Record<CommandName, OptionSpecs> = {
   run: { ...HELP, ...SERVER_SECURITY, progress: { type: 'string' }, 'log-dir': { type: 'string' }, listen: { type: 'string' } },
   serve: { ...HELP, ...SERVER_SECURITY, progress: { type: 'string' }, listen: { type: 'string' }, 'log-dir': { type: 'string' }, 'keep-running': { type: 'boolean' } },
-  submit: { ...HELP, ...SERVER, wait: { type: 'boolean' }, progress: { type: 'string' } },
+  submit: { ...HELP, ...SERVER, wait: { type: 'boolean' }, progress: { type: 'string' }, 'worker-token-out': { type: 'string' } },
   status: { ...HELP, ...SERVER },
   watch: { ...HELP, ...SERVER, progress: { type: 'string' } },
   cancel: { ...HELP, ...SERVER, reason: { type: 'string' } },
@@ -201,7 +203,7 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
       return { kind: 'serve', security: serverSecurity(options, command), pipeline, progress, listen: listenAddress(options.get('listen'), command), logDir, keepRunning };
     }
     case 'submit':
-      return { kind: 'submit', security: clientSecurity(options), pipeline: onePositional(positionals, command, 'pipeline file', true)!, server: serverAddress(options, command), wait: options.has('wait'), progress };
+      return { kind: 'submit', security: clientSecurity(options), pipeline: onePositional(positionals, command, 'pipeline file', true)!, server: serverAddress(options, command), wait: options.has('wait'), progress, workerTokenOut: options.get('worker-token-out') ?? null };
     case 'status':
       return { kind: 'status', security: clientSecurity(options), pipelineId: onePositional(positionals, command, 'pipeline id', false), server: serverAddress(options, command) };
     case 'watch':

@@ -1,4 +1,5 @@
 /** What the operator commands `submit`, `status`, `watch` and `cancel` do, against a server's control plane. */
+import { writeFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { ControlError, PipelineClient } from '../client/pipeline-client.js';
@@ -37,7 +38,12 @@ export async function operatorCommand(invocation: OperatorInvocation): Promise<b
 /** The file is checked here first, by the same schema the server applies, so that a mistake is reported before anything is sent. */
 async function submit(control: PipelineClient, invocation: SubmitInvocation): Promise<boolean> {
   const { spec } = loadPipelineSpec(invocation.pipeline);
-  const submitted = await control.submit({ ...spec, name: spec.name ?? defaultName(invocation.pipeline) });
+  const { pipeline: submitted, workerToken } = await control.submitWithToken({ ...spec, name: spec.name ?? defaultName(invocation.pipeline) });
+  if (invocation.workerTokenOut !== null) {
+    // A file only its owner reads, never the terminal: workers started elsewhere read it into DAISY_CONTEXT's worker_token.
+    if (workerToken === '') process.stderr.write('daisychain: --worker-token-out: this server runs without tokens; its workers need none, nothing written\n');
+    else writeFileSync(invocation.workerTokenOut, `${workerToken}\n`, { mode: 0o600 });
+  }
   // The id alone on stdout, for scripts: `id=$(daisychain submit p.yaml --server ...)`.
   process.stdout.write(`${safe(submitted.pipelineId)}\n`);
   process.stderr.write(`submitted pipeline ${safe(submitted.pipelineId)} (${safe(submitted.spec.name ?? '')}): ${submitted.spec.tasks.length} tasks\n`);

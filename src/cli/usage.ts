@@ -154,6 +154,9 @@ connect with DAISY_CONTEXT naming the pipeline (pipeline_id=ID).
 options:
 ${SERVER_OPTION}
   --wait               then show its progress until it ends, as watch does
+  --worker-token-out FILE
+                       write the pipeline's worker token to FILE (mode 0600)
+                       for workers started elsewhere (DAISY_CONTEXT worker_token)
 ${PROGRESS_OPTION}
 ${HELP_OPTION}
 

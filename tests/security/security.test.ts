@@ -229,3 +229,54 @@ test('serve --listen 0.0.0.0:0 without TLS or a token exits 2 saying how; --inse
   assert.doesNotMatch(withTls.stderr, new RegExp(OPERATOR_TOKEN), 'the operator token is never echoed');
   assert.equal(withTls.code, 0);
 });
+
+test('daisychain submit --worker-token-out writes the pipeline worker token (mode 0600) with which a worker started elsewhere is served', async () => {
+  const token = join(dir, 'operator-submit.token');
+  writeFileSync(token, `${OPERATOR_TOKEN}\n`);
+  const server = spawn(process.execPath, [cli, 'serve', '--listen', '127.0.0.1:0', '--tls-cert', join(dir, 'server.pem'), '--tls-key', join(dir, 'server.key'), '--operator-token-file', token, '--log-dir', join(dir, 'submit-logs')], {
+    env: { ...process.env, DAISYCHAIN_OPERATOR_TOKEN: '' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => server.on('exit', resolve));
+  try {
+    const address = await new Promise<string>((resolve, reject) => {
+      let stderr = '';
+      server.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        const found = /server listening on (\S+);/.exec(stderr);
+        if (found !== null) resolve(found[1]!);
+      });
+      server.on('exit', () => reject(new Error(`serve exited: ${stderr}`)));
+    });
+    const pipeline = join(dir, 'external.json');
+    const write = { offset: [0], shape: [10] };
+    writeFileSync(pipeline, JSON.stringify({ tasks: [{ taskId: 'ext', totalRoi: { offset: [0], shape: [50] }, readRoi: write, writeRoi: write }] }));
+    const tokenOut = join(dir, 'worker.token');
+    const submitted = execFileSync(
+      process.execPath,
+      [cli, 'submit', pipeline, '--server', address, '--tls-ca', join(dir, 'ca.pem'), '--operator-token-file', token, '--worker-token-out', tokenOut],
+      { env: { ...process.env, DAISYCHAIN_OPERATOR_TOKEN: '' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const pipelineId = submitted.trim();
+    const { statSync } = await import('node:fs');
+    assert.equal(statSync(tokenOut).mode & 0o777, 0o600);
+    const workerToken = readFileSync(tokenOut, 'utf8').trim();
+    assert.ok(workerToken.length >= 16);
+    const port = address.split(':').at(-1)!;
+    const context = { hostname: '127.0.0.1', port, task_id: 'ext', worker_id: 'outside', pipeline_id: pipelineId, tls_ca: join(dir, 'ca.pem') };
+    // Without the token the stream is refused; with it the worker gets every block.
+    const refused = new Client(context);
+    await assert.rejects(refused.acquire(() => {}), (error: Error & { code?: number }) => error.code === GrpcStatus.UNAUTHENTICATED || /UNAUTHENTICATED|token/i.test(error.message));
+    await refused.close().catch(() => {});
+    const worker = new Client({ ...context, worker_token: workerToken });
+    let ran = 0;
+    while (await worker.acquire(() => void ran++)) {
+      // until the task is done
+    }
+    await worker.close();
+    assert.equal(ran, 5);
+  } finally {
+    server.kill('SIGTERM');
+    await exited;
+  }
+});
