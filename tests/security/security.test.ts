@@ -280,3 +280,17 @@ test('daisychain submit --worker-token-out writes the pipeline worker token (mod
     await exited;
   }
 });
+
+test('health and reflection answer without a token (probes and grpcurl need none); the services beside them still refuse', async () => {
+  const { credentials } = await import('@grpc/grpc-js');
+  const { healthCheck, reflectedServices } = await import('../support/standard-services.js');
+  const s = await secureServer();
+  const tls = credentials.createSsl(pem('ca.pem'));
+  assert.equal(await healthCheck(s.server.address, '', tls), 'SERVING');
+  assert.equal(await healthCheck(s.server.address, 'daisychain.v1.PipelineService', credentials.createSsl(pem('ca.pem'))), 'SERVING');
+  const services = await reflectedServices(s.server.address, credentials.createSsl(pem('ca.pem')));
+  assert.ok(services.includes('daisychain.v1.PipelineService') && services.includes('grpc.health.v1.Health'), services.join(', '));
+  const anonymous = new PipelineClient(s.server.address, { tls: caOnly() });
+  assert.equal(await controlCode(anonymous.list()), GrpcStatus.UNAUTHENTICATED);
+  anonymous.close();
+});

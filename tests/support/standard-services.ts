@@ -1,5 +1,5 @@
 import { create } from '@bufbuild/protobuf';
-import { Client, credentials, type ServiceError } from '@grpc/grpc-js';
+import { type ChannelCredentials, Client, credentials, type ServiceError } from '@grpc/grpc-js';
 import { ServerReflection, ServerReflectionRequestSchema, type ServerReflectionRequest, type ServerReflectionResponse } from '../../src/gen/grpc/reflection/v1/reflection_pb.js';
 import { Health, HealthCheckRequestSchema, HealthCheckResponse_ServingStatus, type HealthCheckRequest, type HealthCheckResponse } from '../../src/gen/health/v1/health_pb.js';
 import { grpcServiceDefinition } from '../../src/wire/service-definition.js';
@@ -8,8 +8,8 @@ const check = grpcServiceDefinition(Health)['check']!;
 const reflectionInfo = grpcServiceDefinition(ServerReflection)['serverReflectionInfo']!;
 
 /** `grpc.health.v1.Health/Check` of `service` at `address`: the status's name, e.g. 'SERVING'. */
-export function healthCheck(address: string, service: string): Promise<string> {
-  const client = new Client(address, credentials.createInsecure());
+export function healthCheck(address: string, service: string, channel: ChannelCredentials = credentials.createInsecure()): Promise<string> {
+  const client = new Client(address, channel);
   return new Promise<string>((resolve, reject) => {
     client.makeUnaryRequest(
       check.path,
@@ -27,8 +27,8 @@ export function healthCheck(address: string, service: string): Promise<string> {
 }
 
 /** The services that `grpc.reflection.v1.ServerReflection` at `address` lists. */
-export function reflectedServices(address: string): Promise<string[]> {
-  const client = new Client(address, credentials.createInsecure());
+export function reflectedServices(address: string, channel: ChannelCredentials = credentials.createInsecure()): Promise<string[]> {
+  const client = new Client(address, channel);
   const call = client.makeBidiStreamRequest(
     reflectionInfo.path,
     reflectionInfo.requestSerialize as (request: ServerReflectionRequest) => Buffer,

@@ -7,6 +7,8 @@ worker serves its own pipeline only; refused specs and cancels.
 
 from __future__ import annotations
 
+import json
+import os
 import socket
 import subprocess
 import time
@@ -144,3 +146,100 @@ def test_wrong_specs_are_refused_naming_the_field_and_cancel_takes_blocks_back(s
     with pytest.raises(ControlError) as again:
         control.cancel(pipeline.pipeline_id)
     assert again.value.code == grpc.StatusCode.FAILED_PRECONDITION
+
+
+def _openssl_certificates(directory: Path) -> None:
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True)
+
+    openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=test CA",
+    )
+    (directory / "server.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
+    openssl(
+        "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"
+    )
+    openssl(
+        "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "server.pem", "-days", "2", "-extfile", "server.ext",
+    )  # fmt: skip
+
+
+def test_the_python_pipeline_client_over_tls_with_tokens(tmp_path: Path) -> None:
+    # serve FILE over TLS, with an operator token and the pipeline's worker token from --worker-token-file.
+    _openssl_certificates(tmp_path)
+    operator, worker = tmp_path / "operator.token", tmp_path / "worker.token"
+    operator.write_text("operator-token-0123456789abcdef\n")
+    worker.write_text("worker-token-0123456789abcdef\n")
+    pipeline_file = tmp_path / "p.json"
+    unit = {"offset": [0], "shape": [10]}
+    pipeline_file.write_text(
+        '{"tasks": [{"taskId": "t", "totalRoi": {"offset": [0], "shape": [40]}, '
+        f'"readRoi": {json.dumps(unit)}, "writeRoi": {json.dumps(unit)}}}]}}'
+    )
+    port = free_port()
+    tls = ["--tls-cert", str(tmp_path / "server.pem"), "--tls-key", str(tmp_path / "server.key")]
+    tokens = ["--operator-token-file", str(operator), "--worker-token-file", str(worker)]
+    process = subprocess.Popen(
+        [
+            "node",
+            str(CLI),
+            "serve",
+            str(pipeline_file),
+            "--listen",
+            f"127.0.0.1:{port}",
+            *tls,
+            *tokens,
+            "--progress",
+            "none",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("DAISYCHAIN_")},
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        ca = str(tmp_path / "ca.pem")
+        with pytest.raises(ControlError) as refused:
+            PipelineClient(f"127.0.0.1:{port}", tls_ca=ca).list()
+        assert refused.value.code is grpc.StatusCode.UNAUTHENTICATED
+        control = PipelineClient(f"127.0.0.1:{port}", tls_ca=ca, token="operator-token-0123456789abcdef")
+        [pipeline] = control.list()
+        assert control.get(pipeline.pipeline_id).status is PipelineStatus.RUNNING
+        control.close()
+        context = daisychain.Context(
+            hostname="127.0.0.1", port=port, task_id="t", worker_id="py", pipeline_id=pipeline.pipeline_id, tls_ca=ca,
+            worker_token="worker-token-0123456789abcdef",
+        )  # fmt: skip
+        client = daisychain.Client(context)
+        done = 0
+        while True:
+            with client.acquire_block() as block:
+                if block is None:
+                    break
+                done += 1
+        client.close()
+        assert done == 4
+        # The pipeline done, serve FILE ends by itself, with every block succeeded.
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.communicate(timeout=30)
