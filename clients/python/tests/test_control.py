@@ -34,6 +34,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_for_port(port: int, seconds: float = 20) -> None:
+    """Until the server started on ``port`` accepts connections (or ``seconds`` pass)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+
+
 def line(task_id: str, blocks: int, **extra: object) -> TaskSpec:
     unit = Roi((0,), (10,))
     return TaskSpec(task_id, Roi((0,), (10 * blocks,)), unit, unit, read_write_conflict=False, **extra)  # type: ignore[arg-type]
@@ -47,12 +57,7 @@ def service(tmp_path: Path) -> Iterator[tuple[PipelineClient, int]]:
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.05)
+    wait_for_port(port)
     control = PipelineClient(f"127.0.0.1:{port}")
     try:
         yield control, port
@@ -210,12 +215,7 @@ def test_the_python_pipeline_client_over_tls_with_tokens(tmp_path: Path) -> None
         env={k: v for k, v in os.environ.items() if not k.startswith("DAISYCHAIN_")},
     )
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.05)
+        wait_for_port(port)
         ca = str(tmp_path / "ca.pem")
         with pytest.raises(ControlError) as refused:
             PipelineClient(f"127.0.0.1:{port}", tls_ca=ca).list()
