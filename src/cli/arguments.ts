@@ -48,6 +48,12 @@ export interface ServeInvocation {
   listen: ListenAddress;
   logDir: string;
   keepRunning: boolean;
+  /** Where to write `host:port` once listening, for the program that started the server; null: nowhere. */
+  addressFile: string | null;
+  /** Worker logs in `logDir/<task>/` (daisy's layout) rather than `logDir/<pipeline id>/<task>/`. */
+  flatLogDir: boolean;
+  /** Stop, as on SIGTERM, once stdin ends: the program that owns the server died or let it go. */
+  exitWithStdin: boolean;
 }
 
 /** The operator commands: a server's control plane at `server` (`host:port`). */
@@ -129,7 +135,7 @@ const SERVER_SECURITY: OptionSpecs = {
 };
 const OPTIONS: Record<CommandName, OptionSpecs> = {
   run: { ...HELP, ...SERVER_SECURITY, progress: { type: 'string' }, 'log-dir': { type: 'string' }, listen: { type: 'string' } },
-  serve: { ...HELP, ...SERVER_SECURITY, progress: { type: 'string' }, listen: { type: 'string' }, 'log-dir': { type: 'string' }, 'keep-running': { type: 'boolean' } },
+  serve: { ...HELP, ...SERVER_SECURITY, progress: { type: 'string' }, listen: { type: 'string' }, 'log-dir': { type: 'string' }, 'keep-running': { type: 'boolean' }, 'address-file': { type: 'string' }, 'flat-log-dir': { type: 'boolean' }, 'exit-with-stdin': { type: 'boolean' } },
   submit: { ...HELP, ...SERVER, wait: { type: 'boolean' }, progress: { type: 'string' }, 'worker-token-out': { type: 'string' } },
   status: { ...HELP, ...SERVER },
   watch: { ...HELP, ...SERVER, progress: { type: 'string' } },
@@ -200,7 +206,7 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
       const pipeline = onePositional(positionals, command, 'pipeline file', false);
       const keepRunning = options.has('keep-running');
       if (keepRunning && pipeline === null) throw new UsageError('--keep-running needs a pipeline file: without one, serve runs until it is stopped anyway', command);
-      return { kind: 'serve', security: serverSecurity(options, command), pipeline, progress, listen: listenAddress(options.get('listen'), command), logDir, keepRunning };
+      return { kind: 'serve', security: serverSecurity(options, command), pipeline, progress, listen: listenAddress(options.get('listen'), command), logDir, keepRunning, addressFile: options.get('address-file') ?? null, flatLogDir: options.has('flat-log-dir'), exitWithStdin: options.has('exit-with-stdin') };
     }
     case 'submit':
       return { kind: 'submit', security: clientSecurity(options), pipeline: onePositional(positionals, command, 'pipeline file', true)!, server: serverAddress(options, command), wait: options.has('wait'), progress, workerTokenOut: options.get('worker-token-out') ?? null };

@@ -1,4 +1,5 @@
 /** What `daisychain run` and `daisychain serve` do, once their arguments are checked. */
+import { renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { formatContext } from '../client/context.js';
 import type { Pipeline } from '../pipelines/pipeline.js';
@@ -32,23 +33,73 @@ export async function runCommand(invocation: RunInvocation): Promise<boolean> {
  * every block succeeded), then goes on with `--keep-running`.
  */
 export async function serveCommand(invocation: ServeInvocation): Promise<boolean> {
+  const owner = invocation.exitWithStdin ? stdinEnded() : null;
+  try {
+    return await serve(invocation, owner?.signal);
+  } finally {
+    owner?.release();
+  }
+}
+
+async function serve(invocation: ServeInvocation, ownerGone: AbortSignal | undefined): Promise<boolean> {
   const logRoot = resolve(invocation.logDir);
   const security = serverSecurity(invocation.security, invocation.listen);
-  const registry = new PipelineRegistry({ logDirOf: (pipeline) => join(logRoot, pipeline.id), authorizer: new Authorizer(security.tokens) });
+  const logDirOf = invocation.flatLogDir ? () => logRoot : (pipeline: Pipeline) => join(logRoot, pipeline.id);
+  const registry = new PipelineRegistry({ logDirOf, authorizer: new Authorizer(security.tokens) });
   const listen = {
+    ...(ownerGone === undefined ? {} : { signal: ownerGone }),
     host: invocation.listen.host,
     port: invocation.listen.port,
     progress: invocation.progress,
     security: { tls: security.tls, workerContext: security.workerContext },
   };
   if (invocation.pipeline === null) {
-    await serveForever(registry, { ...listen, announce: (endpoint) => announce(endpoint, null) });
+    await serveForever(registry, {
+      ...listen,
+      announce: (endpoint) => {
+        announce(endpoint, null);
+        if (invocation.addressFile !== null) writeAddressFile(invocation.addressFile, endpoint.address);
+      },
+    });
     return true;
   }
   const { spec, tasks } = loadPipelineSpec(invocation.pipeline);
   const pipeline = registry.create(tasks, { name: spec.name ?? '', ...(security.tokens.workerToken === undefined ? {} : { workerToken: security.tokens.workerToken }) });
-  const summary = await serveUntilDone(registry, pipeline, { ...listen, keepRunning: invocation.keepRunning, announce: (endpoint) => announce(endpoint, pipeline) });
+  const summary = await serveUntilDone(registry, pipeline, {
+    ...listen,
+    keepRunning: invocation.keepRunning,
+    announce: (endpoint) => {
+      announce(endpoint, pipeline);
+      if (invocation.addressFile !== null) writeAddressFile(invocation.addressFile, endpoint.address);
+    },
+  });
   return summary.succeeded;
+}
+
+/**
+ * Aborts once stdin ends. The program that started the server holds the
+ * other end of the pipe; when it exits, even by SIGKILL, the kernel closes
+ * it, so the server (and the workers it started) never outlive their owner.
+ */
+function stdinEnded(): { signal: AbortSignal; release(): void } {
+  const ended = new AbortController();
+  const abort = (): void => ended.abort();
+  process.stdin.once('end', abort);
+  process.stdin.once('close', abort);
+  process.stdin.once('error', abort);
+  process.stdin.resume();
+  // A reading stdin keeps the process alive: let go of it once the server stopped.
+  return { signal: ended.signal, release: () => process.stdin.destroy() };
+}
+
+/**
+ * Writes the address whole or not at all (a temporary file renamed over it),
+ * so that a program polling for the file never reads half of it.
+ */
+function writeAddressFile(path: string, address: string): void {
+  const partial = `${path}.${process.pid}.partial`;
+  writeFileSync(partial, `${address}\n`, { mode: 0o600 });
+  renameSync(partial, path);
 }
 
 /** Where the server listens, and the DAISY_CONTEXT of each task's workers started elsewhere. */

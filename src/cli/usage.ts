@@ -125,6 +125,12 @@ ${PROGRESS_OPTION}
                        DIR/<pipeline id>/<task>/worker_<id>.{out,err}
                        (default: daisy_logs)
   --keep-running       with PIPELINE: go on serving once it is done
+  --address-file FILE  once listening, write HOST:PORT to FILE (for a program
+                       that started the server on a free port)
+  --flat-log-dir       worker output in DIR/<task>/ as daisy lays it out, not
+                       DIR/<pipeline id>/<task>/ (for one pipeline at a time)
+  --exit-with-stdin    stop, as on SIGTERM, once stdin ends (for a server that a
+                       program starts and holds a pipe to: it never outlives it)
 ${HELP_OPTION}
 
 ${SERVER_SECURITY_OPTIONS}

