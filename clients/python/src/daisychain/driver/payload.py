@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,17 +42,46 @@ def write_payload(path: Path, payload: WorkerPayload) -> None:
             f"({type(error).__name__}: {error}); define it in a module or at the top of the driver script, "
             "and open files and connections inside it rather than capturing them"
         ) from error
-    header = json.dumps({"sys_path": [entry for entry in sys.path if isinstance(entry, str)]})
+    functions = (payload.process_function, payload.pre_check, payload.post_check)
+    filenames = [getattr(getattr(f, "__code__", None), "co_filename", None) for f in functions]
+    header = json.dumps({"sys_path": [entry for entry in sys.path if isinstance(entry, str)], "filenames": filenames})
     path.write_bytes(header.encode() + b"\n" + body)
 
 
 def read_payload(path: Path) -> WorkerPayload:
     data = path.read_bytes()
-    header, _, body = data.partition(b"\n")
-    for entry in reversed(json.loads(header)["sys_path"]):
+    header_line, _, body = data.partition(b"\n")
+    header = json.loads(header_line)
+    for entry in reversed(header["sys_path"]):
         if entry not in sys.path:
             sys.path.insert(0, entry)
     payload = cloudpickle.loads(body)
     if not isinstance(payload, WorkerPayload):
         raise PayloadError(f"{path} holds no worker payload")
+    for function, filename in zip(
+        (payload.process_function, payload.pre_check, payload.post_check), header["filenames"]
+    ):
+        if filename:
+            _restore_filename(function, str(filename))
     return payload
+
+
+_DYNAMIC = "<dynamic-code>"
+
+
+def _restore_filename(function: object, filename: str) -> None:
+    """Gives functions that cloudpickle shipped by value (of the driver script, or local ones) their file back,
+    so that tracebacks show their lines."""
+    code = getattr(function, "__code__", None)
+    if not isinstance(code, types.CodeType) or code.co_filename != _DYNAMIC:
+        return
+    function.__code__ = _with_filename(code, filename)  # type: ignore[attr-defined]
+    # The helpers it calls from the same script share its rebuilt globals.
+    for value in list(getattr(function, "__globals__", {}).values()):
+        if isinstance(value, types.FunctionType) and value.__code__.co_filename == _DYNAMIC:
+            _restore_filename(value, filename)
+
+
+def _with_filename(code: types.CodeType, filename: str) -> types.CodeType:
+    constants = tuple(_with_filename(c, filename) if isinstance(c, types.CodeType) else c for c in code.co_consts)
+    return code.replace(co_filename=filename, co_consts=constants)
