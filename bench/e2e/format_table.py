@@ -30,7 +30,15 @@ from text_table import fmt_ratio, print_notes, read_records, render
 
 # Column order when present; implementations not listed follow, in the
 # order they first appear in the file.
-KNOWN_IMPLS = ("daisychain (TS workers)", "daisychain (Python workers)", "daisy 2.0.0", "daisy 1.2.3")
+KNOWN_IMPLS = (
+    "daisychain (TS workers)",
+    "daisychain (Python workers)",
+    "daisychain (Python workers, prefetch 1)",
+    "daisychain (Python workers, before)",
+    "daisychain (Python workers, before, prefetch 1)",
+    "daisy 2.0.0",
+    "daisy 1.2.3",
+)
 BASELINE = "daisy 2.0.0"
 CANDIDATE_PREFIX = "daisychain"
 

@@ -9,7 +9,15 @@
 # ~25 blocks/s per worker, see bench/README.md), PREFETCH (daisychain
 # workers, default 32), REPEATS (default 1). Each daisychain row runs twice:
 # plaintext on loopback, and over TLS with tokens (what a server beyond
-# loopback must use).
+# loopback must use). The Python workers also run with prefetch 1 (daisy's
+# default: one round trip per block, as daisy 2.0.0's workers do).
+#
+# ROWS chooses the rows (default "ts python tls daisy2 daisy1"; "python"
+# is both Python rows, prefetch PREFETCH and prefetch 1). BEFORE_PYTHON=PY adds
+# the two Python rows again with the workers run by PY, labelled "before"
+# (a venv with another build of the client, e.g. from a worktree of an older
+# commit: `bash clients/python/env/make-venv.sh client` there), to compare two
+# clients side by side in one run against the same server.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
@@ -18,8 +26,15 @@ blocks=${BLOCKS:-50000}
 daisy1_blocks=${DAISY1_BLOCKS:-200}
 prefetch=${PREFETCH:-32}
 repeats=${REPEATS:-1}
+rows=" ${ROWS:-ts python tls daisy2 daisy1} "
+before_python=${BEFORE_PYTHON:-}
+want() { [[ $rows == *" $1 "* ]]; }
 
-bash clients/python/env/make-venv.sh daisy1 daisy2 client >&2
+venvs="client"
+want daisy1 && venvs="$venvs daisy1"
+want daisy2 && venvs="$venvs daisy2"
+# shellcheck disable=SC2086 # one word per venv
+bash clients/python/env/make-venv.sh $venvs >&2
 mkdir -p .cache/bench
 out=.cache/bench/e2e-$(date -u +%Y%m%dT%H%M%SZ).jsonl
 printf '{"meta": true, "cores": %s, "node": "%s", "loadavg_at_start": "%s", "blocks": %s, "daisy1_blocks": %s, "prefetch": %s}\n' \
@@ -37,15 +52,32 @@ run() {
 }
 for ((r = 0; r < repeats; r++)); do
   for w in $workers; do
-    run "daisychain, $w workers" node dist/bench/e2e/e2e-bench.js --workers "$w" --blocks "$blocks" --prefetch "$prefetch"
-    run "daisychain (Python), $w workers" node dist/bench/e2e/e2e-bench.js --workers "$w" --blocks "$blocks" --prefetch "$prefetch" --python .cache/venv-client/bin/python
-    run "daisychain TLS+token, $w workers" node dist/bench/e2e/e2e-bench.js --workers "$w" --blocks "$blocks" --prefetch "$prefetch" --secure 1
-    run "  (Python), $w workers" node dist/bench/e2e/e2e-bench.js --workers "$w" --blocks "$blocks" --prefetch "$prefetch" --secure 1 --python .cache/venv-client/bin/python
-    run "daisy 2.0.0, $w workers" .cache/venv-daisy2/bin/python bench/e2e/daisy_e2e_bench.py --workers "$w" --blocks "$blocks" --budget 300
-    run "daisy 1.2.3, $w workers" .cache/venv-daisy1/bin/python bench/e2e/daisy_e2e_bench.py --workers "$w" --blocks "$daisy1_blocks" --budget 300
+    bench=(node dist/bench/e2e/e2e-bench.js --workers "$w" --blocks "$blocks")
+    py=.cache/venv-client/bin/python
+    if want ts; then
+      run "daisychain, $w workers" "${bench[@]}" --prefetch "$prefetch"
+    fi
+    if want python; then
+      run "  (Python), $w workers" "${bench[@]}" --prefetch "$prefetch" --python "$py" --impl "daisychain (Python workers)"
+      run "  (Python, prefetch 1)" "${bench[@]}" --prefetch 1 --python "$py" --impl "daisychain (Python workers, prefetch 1)"
+      if [ -n "$before_python" ]; then
+        run "  (Python before)" "${bench[@]}" --prefetch "$prefetch" --python "$before_python" --impl "daisychain (Python workers, before)"
+        run "  (Python before, prefetch 1)" "${bench[@]}" --prefetch 1 --python "$before_python" --impl "daisychain (Python workers, before, prefetch 1)"
+      fi
+    fi
+    if want tls; then
+      run "daisychain TLS+token, $w workers" "${bench[@]}" --prefetch "$prefetch" --secure 1
+      run "  (Python), $w workers" "${bench[@]}" --prefetch "$prefetch" --secure 1 --python "$py"
+    fi
+    if want daisy2; then
+      run "daisy 2.0.0, $w workers" .cache/venv-daisy2/bin/python bench/e2e/daisy_e2e_bench.py --workers "$w" --blocks "$blocks" --budget 300
+    fi
+    if want daisy1; then
+      run "daisy 1.2.3, $w workers" .cache/venv-daisy1/bin/python bench/e2e/daisy_e2e_bench.py --workers "$w" --blocks "$daisy1_blocks" --budget 300
+    fi
   done
 done
 rm -f "$out.err"
-.cache/venv-daisy1/bin/python bench/e2e/format_table.py "$out"
+.cache/venv-client/bin/python bench/e2e/format_table.py "$out"
 echo "raw results: $out"
 [ "$failures" -eq 0 ]

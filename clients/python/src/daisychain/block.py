@@ -33,8 +33,8 @@ class Block:
     def __init__(
         self,
         total_roi: Roi | geometry_pb2.Roi,
-        read_roi: Roi,
-        write_roi: Roi,
+        read_roi: Roi | geometry_pb2.Roi,
+        write_roi: Roi | geometry_pb2.Roi,
         block_id: int | str | None = None,
         task_id: str | int | None = None,
         *,
@@ -43,21 +43,55 @@ class Block:
         if isinstance(block_id, str) and not isinstance(task_id, str):
             block_id, task_id = task_id, block_id
         self.task_id = task_id
-        self.read_roi = read_roi
-        self.write_roi = write_roi
-        # Converted on first use: few workers look at it, every block carries it.
+        # Each ROI may come as a wire message, converted to funlib's Roi on
+        # first use: a worker pays only for the ROIs it reads.
+        self._read_roi = read_roi
+        self._write_roi = write_roi
         self._total_roi = total_roi
         if block_id is None:
-            block_id = _grid_id(self.total_roi, write_roi)
+            block_id = _grid_id(self.total_roi, self.write_roi)
         self.block_id = (task_id, int(block_id))
         self.attempt = attempt
         self.status = BlockStatus.CREATED
 
     @property
     def total_roi(self) -> Roi:
-        if isinstance(self._total_roi, geometry_pb2.Roi):
-            self._total_roi = roi_from_wire(self._total_roi)
-        return self._total_roi
+        roi = self._total_roi
+        if isinstance(roi, geometry_pb2.Roi):
+            roi = self._total_roi = roi_from_wire(roi)
+        return roi
+
+    @total_roi.setter
+    def total_roi(self, roi: Roi) -> None:
+        self._total_roi = roi
+
+    @property
+    def read_roi(self) -> Roi:
+        roi = self._read_roi
+        if isinstance(roi, geometry_pb2.Roi):
+            roi = self._read_roi = roi_from_wire(roi)
+        return roi
+
+    @read_roi.setter
+    def read_roi(self, roi: Roi) -> None:
+        self._read_roi = roi
+
+    @property
+    def write_roi(self) -> Roi:
+        roi = self._write_roi
+        if isinstance(roi, geometry_pb2.Roi):
+            roi = self._write_roi = roi_from_wire(roi)
+        return roi
+
+    @write_roi.setter
+    def write_roi(self, roi: Roi) -> None:
+        self._write_roi = roi
+
+    def __getstate__(self) -> dict[str, object]:
+        # Plain ROIs: a pickled block carries no protobuf message.
+        state = dict(self.__dict__)
+        state.update(_read_roi=self.read_roi, _write_roi=self.write_roi, _total_roi=self.total_roi)
+        return state
 
     @property
     def id(self) -> int:
@@ -103,6 +137,8 @@ def cantor_number(index: list[int]) -> int:
 
 
 def coordinate_from_wire(message: geometry_pb2.Coordinate) -> Coordinate:
+    if not message.null_dims:
+        return Coordinate(message.values)
     values: list[int | None] = list(message.values)
     for d in message.null_dims:
         values[d] = None
@@ -113,14 +149,19 @@ def roi_from_wire(message: geometry_pb2.Roi) -> Roi:
     return Roi(coordinate_from_wire(message.offset), coordinate_from_wire(message.shape))
 
 
+_new_block = object.__new__
+_PROCESSING = BlockStatus.PROCESSING
+
+
 def block_from_wire(message: scheduler_pb2.Block) -> Block:
-    block = Block(
-        message.total_roi,
-        roi_from_wire(message.read_roi),
-        roi_from_wire(message.write_roi),
-        block_id=message.block_id,
-        task_id=message.task_id,
-        attempt=message.attempt,
-    )
-    block.status = BlockStatus.PROCESSING
+    """A handed-out block; its ROIs stay wire messages until the worker reads them."""
+    block: Block = _new_block(Block)
+    task_id = message.task_id
+    block.task_id = task_id
+    block._read_roi = message.read_roi
+    block._write_roi = message.write_roi
+    block._total_roi = message.total_roi
+    block.block_id = (task_id, message.block_id)
+    block.attempt = message.attempt
+    block.status = _PROCESSING
     return block

@@ -63,6 +63,8 @@ class Welcome:
 
 
 _SHUTDOWN = object()
+_SUCCESS = scheduler_pb2.BLOCK_STATUS_SUCCESS
+_FAILED = scheduler_pb2.BLOCK_STATUS_FAILED
 # Ends the request stream: the server reads it as a half-close.
 _CLOSE = None
 
@@ -143,14 +145,23 @@ class Client:
         self._shutdown_reason: str | None = None
         self._failure: ClientError | None = None
         self._closed = False
-        self._events: queue.Queue[object] = queue.Queue()
+        # From the reader thread to the worker's: lists of blocks and _SHUTDOWN,
+        # with a condition the worker waits on when it has nothing to take.
+        self._inbox: deque[object] = deque()
+        self._arrived = threading.Condition(threading.Lock())
+        # To the request stream: WorkRequests, _CLOSE, and lists of starts
+        # (block ids) and releases, each list one batch that the worker
+        # appends to until the sending thread takes it (or anything else is
+        # queued after it), so that a batch costs one hand-off, not one per item.
         self._outbox: queue.Queue[object] = queue.Queue()
+        self._batch: list[int | scheduler_pb2.Release] | None = None
+        self._batch_lock = threading.Lock()
         # TLS and the worker token come from DAISY_CONTEXT (tls_ca, tls_cert, tls_key, worker_token): scripts need no change.
         self._channel = channel_from_context(format_target(self.host, self.port), CLIENT_CHANNEL_OPTIONS, self.context)
         stub = scheduler_pb2_grpc.SchedulerServiceStub(self._channel)
         # The pool's worker_secret proves that this stream is the process the pool started under
         # worker_id (the server refuses the id without it); empty for a worker started by hand.
-        self._outbox.put(
+        self._put(
             scheduler_pb2.WorkRequest(
                 hello=scheduler_pb2.Hello(
                     task_id=self.task_id,
@@ -228,8 +239,8 @@ class Client:
             unstarted = [block.id for block, _ in self._ready]
             self._ready.clear()
             if unstarted:
-                self._outbox.put(scheduler_pb2.WorkRequest(give_back=scheduler_pb2.GiveBack(block_ids=unstarted)))
-        self._outbox.put(_CLOSE)
+                self._put(scheduler_pb2.WorkRequest(give_back=scheduler_pb2.GiveBack(block_ids=unstarted)))
+        self._put(_CLOSE)
         # The server ends its side once it has read the half-close, so the
         # releases before it were processed; a server that never answers must
         # not keep the worker from exiting.
@@ -239,14 +250,15 @@ class Client:
     def _next_block(self) -> Block | None:
         if self._closed:
             raise ClientError("the client is closed")
-        self._drain_events()
+        if self._inbox:
+            self._drain_events()
         while True:
             if self._ready:
                 block, started = self._ready.popleft()
                 if not started:
                     # The server starts the block's timeout when it reads this,
                     # which the request stream sends before the block's release.
-                    self._outbox.put(block.id)
+                    self._batched(block.id)
                 self._top_up(waiting=False)
                 return block
             if self._shutdown_reason is not None:
@@ -255,15 +267,21 @@ class Client:
             if self._failure is not None:
                 raise self._failure
             self._top_up(waiting=True)
-            self._take(self._events.get())
+            with self._arrived:
+                while not self._inbox:
+                    self._arrived.wait()
+            self._drain_events()
 
     def _drain_events(self) -> None:
-        while True:
-            try:
-                event = self._events.get_nowait()
-            except queue.Empty:
-                return
-            self._take(event)
+        inbox = self._inbox
+        while inbox:
+            self._take(inbox.popleft())
+
+    def _post(self, event: object) -> None:
+        """Hands an event to the worker's thread (called by the reader thread)."""
+        self._inbox.append(event)
+        with self._arrived:
+            self._arrived.notify()
 
     def _take(self, event: object) -> None:
         if not isinstance(event, list):
@@ -318,17 +336,39 @@ class Client:
         # would refuse its release.
         if self._take_revoked(block):
             return
-        status = scheduler_pb2.BLOCK_STATUS_FAILED if failed else scheduler_pb2.BLOCK_STATUS_SUCCESS
-        self._outbox.put(
-            scheduler_pb2.Release(block_id=block.id, status=status, error=error if failed else "", traceback=trace)
-        )
+        if failed:
+            release = scheduler_pb2.Release(block_id=block.block_id[1], status=_FAILED, error=error, traceback=trace)
+        else:
+            release = scheduler_pb2.Release(block_id=block.block_id[1], status=_SUCCESS)
+        self._batched(release)
 
     def _send(self, request: scheduler_pb2.WorkRequest) -> None:
         if self._failure is not None:
             raise self._failure
         if self._closed:
             raise ClientError("the client is closed")
-        self._outbox.put(request)
+        self._put(request)
+
+    def _put(self, item: object) -> None:
+        """Queues a request (or _CLOSE) after everything queued before it."""
+        with self._batch_lock:
+            self._batch = None  # what is queued later goes after this
+            self._outbox.put(item)
+
+    def _batched(self, item: int | scheduler_pb2.Release) -> None:
+        """Queues a start (a block id) or a release in the current batch."""
+        with self._batch_lock:
+            batch = self._batch
+            if batch is None:
+                batch = self._batch = []
+                self._outbox.put(batch)
+            batch.append(item)
+
+    def _seal(self, batch: list[int | scheduler_pb2.Release]) -> None:
+        """The sending thread takes a batch: the worker appends no more to it."""
+        with self._batch_lock:
+            if self._batch is batch:
+                self._batch = None
 
     def _requests(self) -> Iterator[scheduler_pb2.WorkRequest]:
         """The request stream, read by gRPC's sending thread.
@@ -342,11 +382,13 @@ class Client:
             item: object = self._outbox.get()
             starts: list[int] = []
             releases: list[scheduler_pb2.Release] = []
-            while isinstance(item, (int, scheduler_pb2.Release)):
-                if isinstance(item, int):
-                    starts.append(item)
-                else:
-                    releases.append(item)
+            while isinstance(item, list):
+                self._seal(item)
+                for entry in item:
+                    if isinstance(entry, int):
+                        starts.append(entry)
+                    else:
+                        releases.append(entry)
                 try:
                     item = self._outbox.get_nowait()
                 except queue.Empty:
@@ -380,7 +422,7 @@ class Client:
                     blocks = [block_from_wire(message) for message in response.blocks.blocks]
                     with self._lock:
                         self._handed_out.update((block.id, block) for block in blocks)
-                    self._events.put(blocks)
+                    self._post(blocks)
                 elif kind == "welcome":
                     self.welcome = _welcome_from_wire(response.welcome)
                     if self.welcome.protocol_version != PROTOCOL_VERSION:
@@ -399,7 +441,7 @@ class Client:
                     )
                 elif kind == "shutdown":
                     self._shutdown_reason = response.shutdown.reason
-                    self._events.put(_SHUTDOWN)
+                    self._post(_SHUTDOWN)
                 elif kind == "rejected":
                     rejected = response.rejected
                     about = rejected.about_block if rejected.HasField("about_block") else None
@@ -421,7 +463,7 @@ class Client:
         finally:
             if self._failure is None and self._shutdown_reason is None:
                 self._failure = ClientError("the server ended the work stream")
-            self._events.put(_SHUTDOWN)
+            self._post(_SHUTDOWN)
 
 
 def _welcome_from_wire(message: scheduler_pb2.Welcome) -> Welcome:
