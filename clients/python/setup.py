@@ -14,6 +14,7 @@ the bundle already present is used; with neither, the build fails.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -28,6 +29,8 @@ ROOT = HERE.parents[1]
 SERVER_DIR = HERE / "src" / "daisychain" / "_server"
 BUNDLE = SERVER_DIR / "daisychain-server.mjs"
 BUNDLER = HERE / "bundle" / "build-server.mjs"
+# Written by BUNDLER beside the bundle: [path, size, mtime in ns] of every file it was made from.
+INPUTS = SERVER_DIR / ".build-inputs.json"
 
 
 class BundleError(SystemExit):
@@ -42,6 +45,21 @@ def in_checkout() -> bool:
     return (ROOT / "src" / "cli" / "main.ts").is_file() and (ROOT / "package.json").is_file() and BUNDLER.is_file()
 
 
+def bundle_is_current() -> bool:
+    """Whether the bundle in SERVER_DIR was made from the checkout's files as they are now (none changed since)."""
+    try:
+        files = json.loads(INPUTS.read_text())["files"]
+        if not BUNDLE.is_file() or not files:
+            return False
+        for path, size, mtime_ns in files:
+            stat = (ROOT / path).stat()
+            if stat.st_size != size or str(stat.st_mtime_ns) != mtime_ns:
+                return False
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return True
+
+
 def bundle_server() -> None:
     """Makes src/daisychain/_server/ from the checkout's src/, or checks the one an sdist brought."""
     if not in_checkout():
@@ -51,6 +69,8 @@ def bundle_server() -> None:
             f"no server bundle at {BUNDLE} and no daisychain checkout around {HERE} to build it from: "
             "build the package from the repository (clients/python) or from an sdist made there"
         )
+    if bundle_is_current():
+        return
     node = os.environ.get("DAISYCHAIN_BUILD_NODE") or shutil.which("node")
     if node is None:
         raise BundleError(

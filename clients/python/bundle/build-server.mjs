@@ -10,7 +10,7 @@
 // Run by the Python package's build (clients/python/setup.py) and by
 // `npm run bundle:python`; `--out-dir DIR` writes elsewhere. The files are
 // generated, never committed (.gitignore). See clients/python/bundle/README.md.
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -19,6 +19,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const { values } = parseArgs({ options: { 'out-dir': { type: 'string' }, quiet: { type: 'boolean' } } });
 const outDir = resolve(values['out-dir'] ?? join(root, 'clients/python/src/daisychain/_server'));
 const BUNDLE = 'daisychain-server.mjs';
+/** Every file the bundle was made from, with its size and mtime: setup.py skips bundling while none changed. */
+const INPUTS = '.build-inputs.json';
 
 /**
  * Every bundled module that uses `__dirname` (which an ES module has not): it
@@ -119,12 +121,24 @@ for (const path of seenDirnameUsers) {
   }
 }
 writeFileSync(join(staging, 'THIRD-PARTY-LICENSES.txt'), thirdPartyLicenses(result.metafile));
+writeFileSync(join(staging, INPUTS), buildInputs(result.metafile));
 rmSync(outDir, { recursive: true, force: true });
 renameSync(staging, outDir);
 
 if (!values.quiet) {
   const kib = (output.contents.byteLength / 1024).toFixed(0);
   console.error(`bundle:python: ${relative(process.cwd(), join(outDir, BUNDLE)) || BUNDLE} (${kib} KiB) in ${(performance.now() - started).toFixed(0)} ms`);
+}
+
+/** INPUTS: the bundled sources, the assets, and what else decides the output (this script, esbuild, package.json, the lock). */
+function buildInputs(metafile) {
+  const files = new Set([...Object.keys(metafile.inputs), ...[...seenDirnameUsers].flatMap((path) => DIRNAME_USERS[path])]);
+  for (const path of [relative(root, fileURLToPath(import.meta.url)), 'package.json', 'package-lock.json', 'node_modules/esbuild/package.json']) files.add(path);
+  const stats = [...files].sort().map((path) => {
+    const stat = statSync(join(root, path), { bigint: true });
+    return [path.split(sep).join('/'), Number(stat.size), String(stat.mtimeNs)];
+  });
+  return `${JSON.stringify({ esbuild: esbuild.version, files: stats }, null, 0)}\n`;
 }
 
 /** The license text of every npm package with code in the bundle, by package. */
