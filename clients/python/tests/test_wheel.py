@@ -12,6 +12,7 @@ script (``daisychain.run_blockwise``) plugs in the same way as SERVE_SCRIPT.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
@@ -29,7 +30,8 @@ CLIENT = HERE.parent
 ENV_DIR = CLIENT / "env"
 UV = ROOT / ".cache" / "venv-uv" / "bin" / "uv"
 RECORD_WORKER = HERE / "record_worker.py"
-# The lock make-venv.sh fills this Python's client venv from (envs.tsv).
+# The build backend's lock, and the one make-venv.sh fills this Python's client venv from (envs.tsv).
+BUILD_LOCK = ENV_DIR / "build.txt"
 LOCK = ENV_DIR / ("client-py310.txt" if sys.version_info < (3, 11) else "client.txt")
 
 pytestmark = pytest.mark.skipif(not UV.exists(), reason="no .cache/venv-uv: run clients/python/env/make-venv.sh")
@@ -85,7 +87,10 @@ class VenvFromWheel:
 @pytest.fixture(scope="module")
 def venv_from_wheel(tmp_path_factory: pytest.TempPathFactory) -> VenvFromWheel:
     base = tmp_path_factory.mktemp("wheel")
-    uv("build", "--wheel", "--quiet", "--out-dir", base / "dist", "--build-constraints", ENV_DIR / "build.txt", CLIENT)
+    # make-venv.sh's lock: its install_client bundles into the same clients/python/src/daisychain/_server.
+    with (ROOT / ".cache" / ".make-venv.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        uv("build", "--wheel", "--quiet", "--out-dir", base / "dist", "--build-constraints", BUILD_LOCK, CLIENT)
     (wheel,) = (base / "dist").glob("daisychain-*.whl")
     venv = base / "venv"
     uv("venv", "--quiet", "--python", sys.executable, venv)
