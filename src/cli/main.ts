@@ -7,11 +7,11 @@
  * wrong usage or input, reported in one line without a stack trace; a
  * second SIGINT or SIGTERM exits at once with 130 or 143 (serve-until-done.ts).
  */
-import { readFileSync } from 'node:fs';
 import { ContextError } from '../client/context.js';
 import { ControlError } from '../client/pipeline-client.js';
 import { TaskValidationError } from '../model/task.js';
 import { TokenError } from '../server/authorization.js';
+import { serverVersion } from '../server/version.js';
 import { SpecError } from '../pipelines/pipeline-spec.js';
 import { PipelineError } from '../run/pipeline-file.js';
 import { ListenError } from '../run/serve-until-done.js';
@@ -45,7 +45,7 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(usageOf(invocation.command));
       return EXIT_SUCCEEDED;
     case 'version':
-      process.stdout.write(`daisychain ${packageVersion()}\n`);
+      process.stdout.write(`daisychain ${serverVersion()}\n`);
       return EXIT_SUCCEEDED;
     default:
       try {
@@ -73,13 +73,6 @@ function reportWrongInput(error: unknown, command: CommandName | undefined): num
 /** Whitespace runs become one space and other control characters are escaped, so a message cannot break the line or drive the terminal. */
 function oneLine(message: string): string {
   return escapeForTerminal(message.trim().replace(/\s+/g, ' '));
-}
-
-function packageVersion(): string {
-  // This file runs as dist/src/cli/main.js; package.json sits at the package root.
-  const manifest: unknown = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
-  const version = typeof manifest === 'object' && manifest !== null && 'version' in manifest ? manifest.version : undefined;
-  return typeof version === 'string' ? version : 'unknown';
 }
 
 process.exitCode = await main(process.argv.slice(2));

