@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { formatContext } from '../client/context.js';
 import type { Pipeline } from '../pipelines/pipeline.js';
 import { PipelineRegistry } from '../pipelines/pipeline-registry.js';
-import { loadPipeline, loadPipelineSpec } from '../run/pipeline-file.js';
+import { loadPipelineSpec } from '../run/pipeline-file.js';
 import { runBlockwise } from '../run/run-blockwise.js';
 import { type Endpoint, serveForever, serveUntilDone } from '../run/serve-until-done.js';
 import { Authorizer } from '../server/authorization.js';
@@ -13,8 +13,9 @@ import { serverSecurity } from './security.js';
 /** Runs the pipeline with its worker commands; true only if every block succeeded. */
 export async function runCommand(invocation: RunInvocation): Promise<boolean> {
   const security = serverSecurity(invocation.security, invocation.listen);
-  const tasks = loadPipeline(invocation.pipeline);
+  const { spec, tasks } = loadPipelineSpec(invocation.pipeline);
   return runBlockwise(tasks, {
+    resources: spec.resources,
     progress: invocation.progress,
     logDir: resolve(invocation.logDir),
     host: invocation.listen.host,
@@ -46,7 +47,7 @@ export async function serveCommand(invocation: ServeInvocation): Promise<boolean
     return true;
   }
   const { spec, tasks } = loadPipelineSpec(invocation.pipeline);
-  const pipeline = registry.create(tasks, { name: spec.name ?? '', ...(security.tokens.workerToken === undefined ? {} : { workerToken: security.tokens.workerToken }) });
+  const pipeline = registry.create(tasks, { name: spec.name ?? '', resources: spec.resources, ...(security.tokens.workerToken === undefined ? {} : { workerToken: security.tokens.workerToken }) });
   const summary = await serveUntilDone(registry, pipeline, { ...listen, keepRunning: invocation.keepRunning, announce: (endpoint) => announce(endpoint, pipeline) });
   return summary.succeeded;
 }
