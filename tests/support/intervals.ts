@@ -8,6 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 export interface WorkerInterval {
   taskId: string;
   workerId: string;
+  /** The pipeline_id of its DAISY_CONTEXT ('-' without one). */
+  pipelineId: string;
   start: number;
   end: number;
 }
@@ -18,9 +20,9 @@ export function readIntervals(...files: string[]): WorkerInterval[] {
     if (!existsSync(file)) continue;
     for (const line of readFileSync(file, 'utf8').split('\n')) {
       if (line === '') continue;
-      const [kind, taskId, workerId, ms] = line.split(' ');
+      const [kind, taskId, workerId, ms, pipelineId] = line.split(' ');
       const key = `${taskId} ${workerId}`;
-      const entry = byWorker.get(key) ?? { taskId: taskId!, workerId: workerId! };
+      const entry = byWorker.get(key) ?? { taskId: taskId!, workerId: workerId!, pipelineId: pipelineId ?? '-' };
       if (kind === 'start') entry.start = Number(ms);
       else entry.end = Number(ms);
       byWorker.set(key, entry);
