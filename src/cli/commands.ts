@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { formatContext } from '../client/context.js';
 import type { Pipeline } from '../pipelines/pipeline.js';
 import { PipelineRegistry } from '../pipelines/pipeline-registry.js';
-import { loadPipeline, loadPipelineSpec } from '../run/pipeline-file.js';
+import { loadPipelineSpec } from '../run/pipeline-file.js';
 import { runBlockwise } from '../run/run-blockwise.js';
 import { type Endpoint, serveForever, serveUntilDone } from '../run/serve-until-done.js';
 import { Authorizer } from '../server/authorization.js';
@@ -14,8 +14,9 @@ import { serverSecurity } from './security.js';
 /** Runs the pipeline with its worker commands; true only if every block succeeded. */
 export async function runCommand(invocation: RunInvocation): Promise<boolean> {
   const security = serverSecurity(invocation.security, invocation.listen);
-  const tasks = loadPipeline(invocation.pipeline);
+  const { spec, tasks } = loadPipelineSpec(invocation.pipeline);
   return runBlockwise(tasks, {
+    resources: spec.resources,
     progress: invocation.progress,
     logDir: resolve(invocation.logDir),
     host: invocation.listen.host,
@@ -64,7 +65,7 @@ async function serve(invocation: ServeInvocation, ownerGone: AbortSignal | undef
     return true;
   }
   const { spec, tasks } = loadPipelineSpec(invocation.pipeline);
-  const pipeline = registry.create(tasks, { name: spec.name ?? '', ...(security.tokens.workerToken === undefined ? {} : { workerToken: security.tokens.workerToken }) });
+  const pipeline = registry.create(tasks, { name: spec.name ?? '', resources: spec.resources, ...(security.tokens.workerToken === undefined ? {} : { workerToken: security.tokens.workerToken }) });
   const summary = await serveUntilDone(registry, pipeline, {
     ...listen,
     keepRunning: invocation.keepRunning,

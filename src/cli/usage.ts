@@ -22,8 +22,12 @@ pipeline-file.schema.json in the package, for editors):
       workerCommand: [python, worker.py]
       workerEnv: {OMP_NUM_THREADS: "1"}
       upstreamTasks: [other-task-id]
+      requires: {gpu: 1}        # what one of its workers holds of resources
+  resources: {gpu: 2, cpu: 8}   # the budget: live workers never hold more
   taskId and the three ROIs are required (and workerCommand for run); also
-  optional: readWriteConflict, fit, maxRetries, timeout, maxWorkerRestarts.
+  optional: readWriteConflict, fit, maxRetries, timeout, maxWorkerRestarts,
+  requires. A task requiring more than resources has is refused (exit 2);
+  a task without requires is not bounded by the budget.
   A task with a workerCommand has its workers started by the server; the
   others wait for workers started elsewhere.
   A taskId is letters, digits, '.', '_' and '-' (it names a log directory);

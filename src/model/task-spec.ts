@@ -29,11 +29,15 @@ export interface TaskSpecData {
   upstreamTasks?: string[] | undefined;
   workerCommand?: string[] | undefined;
   workerEnv?: Record<string, string> | undefined;
+  /** What one worker holds of the pipeline's `resources` while alive. */
+  requires?: Record<string, number> | undefined;
 }
 
 export interface PipelineSpecData {
   name?: string | undefined;
   tasks: TaskSpecData[];
+  /** The budget the sum of `requires` over the pipeline's live workers never exceeds. */
+  resources?: Record<string, number> | undefined;
 }
 
 /** The options of TaskOptions that are code, not data. */
@@ -63,5 +67,6 @@ export function taskToSpecData(task: Task): TaskSpecData {
     upstreamTasks: task.upstreamTasks.map((up) => up.taskId),
     workerCommand: task.workerCommand === null ? undefined : [...task.workerCommand],
     workerEnv: Object.keys(task.workerEnv).length === 0 ? undefined : { ...task.workerEnv },
+    requires: Object.keys(task.requiredResources).length === 0 ? undefined : { ...task.requiredResources },
   };
 }

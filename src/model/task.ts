@@ -41,6 +41,14 @@ export interface TaskOptions {
    * workers that make progress never abandon a long run.
    */
   maxWorkerRestarts?: number;
+  /**
+   * What one worker process of this task holds of its pipeline's resource
+   * budget while it is alive (daisy 2.0's `requires`), e.g. `{ gpu: 1 }`:
+   * the pool starts a worker only when this fits into the budget
+   * (`runBlockwise(tasks, { resources })`) minus what live workers hold. A
+   * value of 0 requires nothing; none: the budget does not bound the task.
+   */
+  requires?: Readonly<Record<string, number>>;
 }
 
 export class TaskValidationError extends Error {
@@ -60,6 +68,19 @@ export const TASK_LIMITS = {
   maxWorkerRestarts: 100_000,
   maxTimeoutSeconds: Math.floor((2 ** 31 - 1) / 1000),
 } as const;
+
+/**
+ * Resource names and amounts (a pipeline's `resources`, a task's
+ * `requires`): identifiers, so that they read the same in a file, a proto
+ * map and a message; amounts are exact integers, and a budget never holds
+ * more than 2^53 - 1, so sums stay exact.
+ */
+export const RESOURCE_LIMITS = {
+  maxNames: 64,
+  maxNameLength: 64,
+  maxAmount: Number.MAX_SAFE_INTEGER,
+} as const;
+export const RESOURCE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
 /**
  * A task id names the task's log directory (`<logDir>/<taskId>/`) and travels
@@ -88,7 +109,31 @@ export const TASK_RULE_TEXT = {
   fit: (value: unknown) => `must be one of ${FITS.join(', ')}, got ${JSON.stringify(value)}`,
   workerCommand: () => 'must be a non-empty array of strings (program and arguments)',
   workerEnv: () => `must map variable names (non-empty, without '=' or NUL, not ${WORKER_ENV_RESERVED}) to strings without NUL`,
+  resourceMap: (value: unknown) => `must map resource names to non-negative integers, got ${showValue(value)}`,
+  resourceCount: (count: number) => `must name at most ${RESOURCE_LIMITS.maxNames} resources, got ${count}`,
+  resourceName: (name: string) =>
+    `has the resource name ${JSON.stringify(name)}: names start with a letter or '_', then letters, digits, '_', '.' or '-', at most ${RESOURCE_LIMITS.maxNameLength} characters`,
+  resourceAmount: (value: unknown) => `must be a non-negative integer of at most 2^53 - 1, got ${showValue(value)}`,
 } as const;
+
+function showValue(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : value === undefined ? 'nothing' : (JSON.stringify(value) ?? String(value));
+}
+
+/**
+ * Why a resource map (`resources`, `requires`) is refused, in the words
+ * above after its field's name (`.gpu` appended for one entry), or null.
+ */
+export function resourceMapProblem(map: unknown): { key: string | null; text: string } | null {
+  if (typeof map !== 'object' || map === null || Array.isArray(map)) return { key: null, text: TASK_RULE_TEXT.resourceMap(map) };
+  const entries = Object.entries(map);
+  if (entries.length > RESOURCE_LIMITS.maxNames) return { key: null, text: TASK_RULE_TEXT.resourceCount(entries.length) };
+  for (const [name, amount] of entries) {
+    if (name.length > RESOURCE_LIMITS.maxNameLength || !RESOURCE_NAME_PATTERN.test(name)) return { key: null, text: TASK_RULE_TEXT.resourceName(name) };
+    if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount < 0) return { key: name, text: TASK_RULE_TEXT.resourceAmount(amount) };
+  }
+  return null;
+}
 
 /** The variable the pools set themselves: a task's `workerEnv` may not set it. */
 export const WORKER_ENV_RESERVED = 'DAISY_CONTEXT';
@@ -137,6 +182,8 @@ export class Task {
   readonly workerCommand: readonly string[] | null;
   readonly workerEnv: Readonly<Record<string, string>>;
   readonly maxWorkerRestarts: number;
+  /** The option `requires`: what one worker holds of the pipeline's budget (empty: unbounded by it). */
+  readonly requiredResources: Readonly<Record<string, number>>;
 
   constructor(options: TaskOptions) {
     const taskId = checkTaskId(options.taskId);
@@ -199,6 +246,9 @@ export class Task {
     const workerEnv = options.workerEnv ?? {};
     if (!isWorkerEnv(workerEnv)) throw new TaskValidationError(`${where}: workerEnv ${TASK_RULE_TEXT.workerEnv()}`);
     const maxWorkerRestarts = checkCount(where, 'maxWorkerRestarts', options.maxWorkerRestarts ?? 10, 0, TASK_LIMITS.maxWorkerRestarts);
+    const requires = options.requires ?? {};
+    const requiresProblem = resourceMapProblem(requires);
+    if (requiresProblem !== null) throw new TaskValidationError(`${where}: requires${requiresProblem.key === null ? '' : `.${requiresProblem.key}`} ${requiresProblem.text}`);
 
     this.taskId = taskId;
     this.totalRoi = totalRoi;
@@ -217,6 +267,7 @@ export class Task {
     this.workerCommand = workerCommand === null ? null : [...workerCommand];
     this.workerEnv = { ...workerEnv };
     this.maxWorkerRestarts = maxWorkerRestarts;
+    this.requiredResources = Object.freeze({ ...requires });
   }
 
   /** The region the task's blocks may write: the total ROI shrunk by the context. */

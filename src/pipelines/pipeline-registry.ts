@@ -39,6 +39,8 @@ export interface SubmitOptions {
   id?: string;
   /** The pipeline's worker token, when the server requires them and one was given (`serve FILE` with a token file); made otherwise. */
   workerToken?: string;
+  /** The pipeline's budget of resources (a file's or a spec's `resources`, runBlockwise's option): what its tasks' `requires` draw from. */
+  resources?: Readonly<Record<string, number>> | undefined;
 }
 
 /** A pipeline id that names no pipeline, or an empty one where several are held: the status a call ends with. */
@@ -123,7 +125,8 @@ export class PipelineRegistry extends EventEmitter<PipelineRegistryEvents> {
     if (this.closing) throw new RegistryFullError('the server is stopping');
     const name = options.name ?? '';
     // Tasks from code were checked by their constructor; the schema holds them to what a file or the wire may declare.
-    readPipelineSpec({ name, tasks: closure(tasks).map(taskToSpecData) }, { where: 'pipeline' });
+    const resources = options.resources === undefined ? undefined : { ...options.resources };
+    readPipelineSpec({ name, tasks: closure(tasks).map(taskToSpecData), ...(resources === undefined ? {} : { resources }) }, { where: 'pipeline' });
     const id = options.id ?? newPipelineId();
     if (!PIPELINE_ID_PATTERN.test(id)) throw new Error(`pipeline id ${JSON.stringify(id)} must match ${String(PIPELINE_ID_PATTERN)}`);
     if (this.pipelines.has(id)) throw new Error(`pipeline id ${JSON.stringify(id)} is taken`);
@@ -133,7 +136,7 @@ export class PipelineRegistry extends EventEmitter<PipelineRegistryEvents> {
       this.authorizer.setWorkerToken(id, options.workerToken);
       workerToken = options.workerToken;
     }
-    const pipeline = new Pipeline(id, name, tasks, workerToken);
+    const pipeline = new Pipeline(id, name, tasks, workerToken, resources ?? {});
     this.pipelines.set(id, pipeline);
     pipeline.once('ended', () => this.emit('ended', pipeline));
     this.emit('submitted', pipeline);

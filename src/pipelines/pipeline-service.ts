@@ -66,7 +66,7 @@ export class PipelineServiceHandlers {
     let pipeline: Pipeline;
     try {
       const { spec, tasks } = readPipelineSpec(pipelineSpecFromWire(request.spec), { where: 'spec', fieldPath: wireFieldPath });
-      pipeline = this.registry.submit(tasks, { name: spec.name ?? '' });
+      pipeline = this.registry.submit(tasks, { name: spec.name ?? '', resources: spec.resources });
     } catch (error) {
       callback(submitRefusal(error));
       return;

@@ -5,6 +5,7 @@ import type { Task } from '../model/task.js';
 import { taskToSpecData } from '../model/task-spec.js';
 import { SchedulerService } from '../server/scheduler-service.js';
 import { prepareTaskLogDirs } from '../workers/log-paths.js';
+import { ResourceAllocator } from '../workers/resource-allocator.js';
 import { type WorkerEvent, WorkerProcessPool } from '../workers/worker-process-pool.js';
 
 /** Time worker processes get to exit on their own once their pipeline ended, before they are stopped. */
@@ -51,6 +52,8 @@ export class Pipeline extends EventEmitter<PipelineEvents> {
     tasks: readonly Task[],
     /** The token its workers send on the Work call ('' when the server requires none). A secret: never logged. */
     readonly workerToken = '',
+    /** Its budget: the sum of `requires` over the live worker processes its pools run never exceeds it (empty: no task requires anything). */
+    readonly resources: Readonly<Record<string, number>> = {},
   ) {
     super();
     this.service = new SchedulerService(tasks, { pipelineId: id });
@@ -94,6 +97,8 @@ export class Pipeline extends EventEmitter<PipelineEvents> {
       logDir,
       launched.map((task) => task.taskId),
     );
+    // One budget for all the pipeline's pools; each pipeline of a server has its own.
+    const allocator = new ResourceAllocator(this.resources, this.service);
     for (const task of launched) {
       const pool = new WorkerProcessPool(task, this.service, {
         host: endpoint.host,
@@ -103,6 +108,7 @@ export class Pipeline extends EventEmitter<PipelineEvents> {
         // The token reaches the workers through their environment only, never their command line.
         context: { ...endpoint.context, ...(this.workerToken === '' ? {} : { worker_token: this.workerToken }) },
         onEvent: (event) => this.emit('workerEvent', event),
+        allocator,
       });
       this.pools.push(pool);
       pool.start();
@@ -147,7 +153,7 @@ export class Pipeline extends EventEmitter<PipelineEvents> {
   view(): PipelineView {
     return {
       pipelineId: this.id,
-      spec: { name: this.name, tasks: this.service.tasks.map(taskToSpecData) },
+      spec: { name: this.name, tasks: this.service.tasks.map(taskToSpecData), ...(Object.keys(this.resources).length === 0 ? {} : { resources: { ...this.resources } }) },
       status: this.status,
       states: this.snapshots(),
       cancelReason: this.reason,

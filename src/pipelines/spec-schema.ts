@@ -10,7 +10,7 @@
  * (json-schema.ts).
  */
 import { z } from 'zod';
-import { FITS, isWorkerEnv, TASK_ID_PATTERN, TASK_LIMITS, TASK_RULE_TEXT } from '../model/task.js';
+import { FITS, isWorkerEnv, RESOURCE_LIMITS, RESOURCE_NAME_PATTERN, TASK_ID_PATTERN, TASK_LIMITS, TASK_RULE_TEXT } from '../model/task.js';
 import type { PipelineSpecData, TaskSpecData } from '../model/task-spec.js';
 
 /** The most tasks in one pipeline: a Get or List reply must stay well inside one 4 MiB message. */
@@ -50,6 +50,24 @@ const taskId = z
   .min(1, { error: (issue) => TASK_RULE_TEXT.taskIdType(issue.input), abort: true })
   .max(TASK_LIMITS.maxTaskIdLength, { error: (issue) => TASK_RULE_TEXT.taskIdLength(String(issue.input).length), abort: true })
   .regex(TASK_ID_PATTERN, { error: (issue) => TASK_RULE_TEXT.taskIdCharacters(String(issue.input)) });
+
+/** A map of resource names to amounts: a pipeline's budget (`resources`) or what one worker of a task holds (`requires`). */
+const resourceMap = z
+  .record(
+    z.string(),
+    z
+      .number({ error: (issue) => TASK_RULE_TEXT.resourceAmount(issue.input) })
+      .int({ error: (issue) => TASK_RULE_TEXT.resourceAmount(issue.input), abort: true })
+      .min(0, { error: (issue) => TASK_RULE_TEXT.resourceAmount(issue.input), abort: true })
+      .max(RESOURCE_LIMITS.maxAmount, { error: (issue) => TASK_RULE_TEXT.resourceAmount(issue.input) }),
+    { error: (issue) => TASK_RULE_TEXT.resourceMap(issue.input) },
+  )
+  .superRefine((map, ctx) => {
+    const names = Object.keys(map);
+    if (names.length > RESOURCE_LIMITS.maxNames) ctx.addIssue({ code: 'custom', message: TASK_RULE_TEXT.resourceCount(names.length) });
+    const bad = names.find((name) => name.length > RESOURCE_LIMITS.maxNameLength || !RESOURCE_NAME_PATTERN.test(name));
+    if (bad !== undefined) ctx.addIssue({ code: 'custom', message: TASK_RULE_TEXT.resourceName(bad) });
+  });
 
 const taskIdList = z.array(z.string({ error: (issue) => `must be a task id, got ${show(issue.input)}` }), {
   error: (issue) => `must be a list of task ids, got ${show(issue.input)}`,
@@ -93,6 +111,9 @@ export const taskSpecSchema = z
         .refine(isWorkerEnv, { error: TASK_RULE_TEXT.workerEnv })
         .optional()
         .describe('Variables added to the environment of each worker process'),
+      requires: resourceMap
+        .optional()
+        .describe("What one worker process of this task holds of the pipeline's resources while it is alive, e.g. {gpu: 1}; 0 requires nothing; absent: not bounded by the budget"),
     },
     { error: (issue) => `must be an object (a task), got ${show(issue.input)}` },
   )
@@ -112,9 +133,29 @@ export const pipelineSpecSchema = z
         .min(1, { error: () => 'must be a non-empty list of tasks' })
         .max(MAX_PIPELINE_TASKS, { error: () => `must list at most ${MAX_PIPELINE_TASKS} tasks` })
         .describe("The pipeline's tasks, each with the tasks it requires"),
+      resources: resourceMap
+        .optional()
+        .describe("The pipeline's budget, e.g. {gpu: 2, cpu: 8}: the sum of requires over its live worker processes never exceeds it"),
     },
     { error: () => 'expected an object with a non-empty "tasks" list' },
   )
+  .superRefine((spec, ctx) => {
+    // daisy 2.0 refuses at start a task one worker of which could never fit the budget, rather than never starting it.
+    spec.tasks.forEach((task, i) => {
+      for (const [name, amount] of Object.entries(task.requires ?? {})) {
+        const budget = spec.resources?.[name];
+        if (amount > (budget ?? 0)) {
+          const has = budget !== undefined ? `the budget has only ${budget}` : spec.resources === undefined ? 'the pipeline declares no resources' : `the budget has no ${JSON.stringify(name)}`;
+          ctx.addIssue({
+            code: 'custom',
+            path: ['tasks', i, 'requires', name],
+            message: `is ${amount}, more than the pipeline's resources.${name} (${has}): no worker of task ${JSON.stringify(task.taskId)} could ever start`,
+          });
+          return;
+        }
+      }
+    });
+  })
   .describe('A daisychain pipeline: tasks (JSON, or YAML for files ending in .yaml/.yml)') satisfies z.ZodType<PipelineSpecData>;
 
 /** A path into the spec as a message shows it: `tasks[0].numWorkers`. */

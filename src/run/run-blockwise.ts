@@ -11,6 +11,13 @@ import type { RunSummary } from './summary.js';
 import { startInProcessTaskWorkers } from './task-workers.js';
 
 export interface RunBlockwiseOptions {
+  /**
+   * The run's budget of resources (daisy 2.0's `resources`), e.g.
+   * `{ gpu: 2, cpu: 8 }`: worker processes start only while the sum of their
+   * tasks' `requires` over the live ones fits into it. A task requiring more
+   * of a resource than the budget has is refused before anything starts.
+   */
+  resources?: Readonly<Record<string, number>> | undefined;
   /** Address the server listens on (default 127.0.0.1; use 0.0.0.0 for workers on other machines). */
   host?: string;
   /** Port (default 0: a free one). */
@@ -59,7 +66,7 @@ export async function runBlockwise(tasks: readonly Task[], options: RunBlockwise
   // One pipeline, its logs where daisy puts them: <logDir>/<taskId>/.
   const registry = new PipelineRegistry({ logDirOf: () => logDir, authorizer: new Authorizer(options.tokens ?? {}) });
   // The one submission path: the schema of files and the control plane, then the pipeline's scheduler.
-  const pipeline = registry.create(tasks, { name: 'runBlockwise', ...(options.tokens?.workerToken === undefined ? {} : { workerToken: options.tokens.workerToken }) });
+  const pipeline = registry.create(tasks, { name: 'runBlockwise', resources: options.resources, ...(options.tokens?.workerToken === undefined ? {} : { workerToken: options.tokens.workerToken }) });
   const tokenEntry: Record<string, string> = pipeline.workerToken === '' ? {} : { worker_token: pipeline.workerToken };
   for (const task of pipeline.service.tasks) {
     if (task.workerCommand === null && task.processFunction === null) {

@@ -84,6 +84,15 @@ function roiData(message: RoiMessage | undefined): JsonValue | undefined {
   return { offset: coordinateData(message.offset), shape: coordinateData(message.shape) };
 }
 
+/** A proto map of resource amounts as plain data (absent when empty: maps have no presence); amounts past 2^53 stay too big, for the schema to refuse. */
+function resourceData(map: { [name: string]: bigint }): JsonValue | undefined {
+  const entries = Object.entries(map);
+  return entries.length === 0 ? undefined : Object.fromEntries(entries.map(([name, amount]) => [name, Number(amount)]));
+}
+
+const resourcesToWire = (map: Readonly<Record<string, number>> | undefined): { [name: string]: bigint } =>
+  Object.fromEntries(Object.entries(map ?? {}).map(([name, amount]) => [name, BigInt(amount)]));
+
 /** Only the fields present, so that absent ones take the schema's defaults. */
 function taskData(task: TaskSpec): Record<string, JsonValue> {
   const data: Record<string, JsonValue | undefined> = {
@@ -101,6 +110,7 @@ function taskData(task: TaskSpec): Record<string, JsonValue> {
     upstreamTasks: task.upstreamTaskIds.length > 0 ? task.upstreamTaskIds : undefined,
     workerCommand: task.workerLaunch?.command,
     workerEnv: task.workerLaunch === undefined || Object.keys(task.workerLaunch.env).length === 0 ? undefined : task.workerLaunch.env,
+    requires: resourceData(task.requires),
   };
   return Object.fromEntries(Object.entries(data).filter((entry): entry is [string, JsonValue] => entry[1] !== undefined));
 }
@@ -108,7 +118,8 @@ function taskData(task: TaskSpec): Record<string, JsonValue> {
 /** A SubmitPipeline spec as the plain data of a pipeline file, not yet validated. */
 export function pipelineSpecFromWire(spec: PipelineSpec | undefined): JsonValue {
   if (spec === undefined) return null;
-  return { ...(spec.name === '' ? {} : { name: spec.name }), tasks: spec.tasks.map(taskData) };
+  const resources = resourceData(spec.resources);
+  return { ...(spec.name === '' ? {} : { name: spec.name }), tasks: spec.tasks.map(taskData), ...(resources === undefined ? {} : { resources }) };
 }
 
 /** The proto's name of each field of the plain data, for messages about a spec that came over the wire. */
@@ -149,11 +160,12 @@ export function taskSpecToWire(task: TaskSpecData): TaskSpec {
     maxWorkerRestarts: task.maxWorkerRestarts,
     upstreamTaskIds: task.upstreamTasks ?? [],
     workerLaunch: task.workerCommand === undefined ? undefined : create(WorkerLaunchSchema, { command: task.workerCommand, env: task.workerEnv ?? {} }),
+    requires: resourcesToWire(task.requires),
   });
 }
 
 export function pipelineSpecToWire(spec: PipelineSpecData): PipelineSpec {
-  return create(PipelineSpecSchema, { name: spec.name ?? '', tasks: spec.tasks.map(taskSpecToWire) });
+  return create(PipelineSpecSchema, { name: spec.name ?? '', tasks: spec.tasks.map(taskSpecToWire), resources: resourcesToWire(spec.resources) });
 }
 
 /** A spec read back from a Pipeline message (Get, List), for clients; the server made it, so it is taken as it is. */

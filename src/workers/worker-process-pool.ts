@@ -5,6 +5,7 @@ import { CONTEXT_VARIABLE, formatContext, WORKER_SECRET_ENTRY } from '../client/
 import type { SchedulerService } from '../server/scheduler-service.js';
 import type { Task } from '../model/task.js';
 import { taskLogDir, workerLogBase } from './log-paths.js';
+import type { ResourceAllocator } from './resource-allocator.js';
 import { SpawnGate } from './spawn-gate.js';
 
 export interface WorkerPoolOptions {
@@ -21,6 +22,13 @@ export interface WorkerPoolOptions {
   pipelineId?: string;
   /** More DAISY_CONTEXT entries: the pipeline's `worker_token`, the server's `tls_ca` (server-pool workers need nothing else). */
   context?: Readonly<Record<string, string>>;
+  /**
+   * The pipeline's budget, shared by its pools: with one, a worker of a task
+   * with `requires` is spawned only once it holds a slot, and gives it back
+   * when its process exits. Without one (or without `requires`), workers
+   * start at once.
+   */
+  allocator?: ResourceAllocator;
 }
 
 export interface WorkerEvent {
@@ -37,6 +45,8 @@ interface LiveWorker {
   released: number;
   /** Set when the pool itself stopped the worker (restart after failures, shutdown). */
   stoppedBy: 'pool-restart' | 'pool-stop' | null;
+  /** It holds a slot of the budget, given back when it exits. */
+  readonly holdsSlot: boolean;
 }
 
 let nextWorkerId = 0;
@@ -85,6 +95,7 @@ export class WorkerProcessPool {
   /** Stops every worker (SIGTERM, then SIGKILL after `graceMs`) and waits for them. */
   async stop(graceMs = 3000): Promise<void> {
     this.stopping = true;
+    this.options.allocator?.withdraw(this.taskId);
     this.service.off('workerRelease', this.onRelease);
     for (const worker of this.live.values()) {
       worker.stoppedBy ??= 'pool-stop';
@@ -97,6 +108,7 @@ export class WorkerProcessPool {
   /** SIGKILLs every worker now, without waiting: for a process that is about to exit. */
   kill(): void {
     this.stopping = true;
+    this.options.allocator?.withdraw(this.taskId);
     for (const worker of this.live.values()) worker.child.kill('SIGKILL');
   }
 
@@ -107,16 +119,49 @@ export class WorkerProcessPool {
     clearTimeout(timer);
   }
 
-  /** Spawns a worker as soon as the shared rate allows, unless the pool stopped or the task ended meanwhile. */
+  /**
+   * Spawns a worker as soon as the budget (for a task with `requires`: a
+   * slot, taken before the spawn) and then the shared rate allow, unless the
+   * pool stopped or the task ended meanwhile.
+   */
   private spawnWorker(): void {
+    const allocator = this.options.allocator;
+    if (allocator === undefined || !allocator.bounds(this.task)) {
+      this.spawnGated(false);
+      return;
+    }
+    allocator.request(
+      this.task,
+      () => !this.stopping && !this.service.state(this.taskId).isOver(),
+      () => {
+        try {
+          this.spawnGated(true);
+        } catch (error) {
+          // The pool cannot act on a throw from the allocator's turn: report it as the exit of a worker that never started.
+          this.emitEvent('?', 'exited', `could not start: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      },
+    );
+  }
+
+  /** Through the spawn gate; a worker `holding` a slot gives it back if it is dropped or fails to spawn. */
+  private spawnGated(holding: boolean): void {
     spawnGate.run(() => {
-      if (this.stopping || this.service.state(this.taskId).isOver()) return false;
-      this.spawnNow();
+      if (this.stopping || this.service.state(this.taskId).isOver()) {
+        if (holding) this.options.allocator!.release(this.task);
+        return false;
+      }
+      try {
+        this.spawnNow(holding);
+      } catch (error) {
+        if (holding) this.options.allocator!.release(this.task);
+        throw error;
+      }
       return true;
     });
   }
 
-  private spawnNow(): void {
+  private spawnNow(holdsSlot: boolean): void {
     const id = String(nextWorkerId++);
     // Ids are a counter anyone can guess; the secret (hex: no ':' or '=' for DAISY_CONTEXT) is
     // what binds a stream to this process, so that no other peer can fail blocks in its name.
@@ -149,7 +194,7 @@ export class WorkerProcessPool {
       closeSync(out);
       closeSync(err);
     }
-    const worker: LiveWorker = { id, child, consecutiveFailures: 0, released: 0, stoppedBy: null };
+    const worker: LiveWorker = { id, child, consecutiveFailures: 0, released: 0, stoppedBy: null, holdsSlot };
     this.live.set(id, worker);
     this.emitEvent(id, 'started', `pid ${child.pid ?? '?'}: ${this.command.join(' ')}`);
     this.exits.push(
@@ -184,6 +229,8 @@ export class WorkerProcessPool {
 
   private onExit(worker: LiveWorker, code: number | null, signal: NodeJS.Signals | null, spawnError: string | null): void {
     if (!this.live.delete(worker.id)) return;
+    // The process is gone: its share of the budget is free for any waiting worker of the pipeline.
+    if (worker.holdsSlot) this.options.allocator!.release(this.task);
     // Its streams are bound already (or gone with it); a later Hello with its id binds to nothing.
     this.service.forgetWorker(this.taskId, worker.id);
     const how = spawnError !== null ? `could not start: ${spawnError}` : signal !== null ? `killed by ${signal}` : `exited with status ${code}`;

@@ -182,6 +182,62 @@ def _openssl_certificates(directory: Path) -> None:
     )  # fmt: skip
 
 
+INTERVAL_WORKER = ROOT / "dist" / "tests" / "fixtures" / "interval-worker.js"
+
+
+def read_intervals(path: Path) -> list[tuple[int, int]]:
+    """(start, end) in ms of each worker, from interval-worker's ``start|end <task> <worker> <ms> <pipeline>`` lines."""
+    starts: dict[str, int] = {}
+    ends: dict[str, int] = {}
+    for entry in path.read_text().splitlines():
+        kind, task, worker, ms, _ = entry.split(" ")
+        (starts if kind == "start" else ends)[f"{task} {worker}"] = int(ms)
+    assert starts.keys() == ends.keys(), f"every worker that started ended: {starts} {ends}"
+    return [(starts[key], ends[key]) for key in starts]
+
+
+def peak(intervals: list[tuple[int, int]]) -> int:
+    """The most intervals alive at one moment (an end before a start at the same ms)."""
+    events = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
+    alive = most = 0
+    for _, delta in events:
+        alive += delta
+        most = max(most, alive)
+    return most
+
+
+def test_a_pipeline_submitted_with_resources_never_runs_more_workers_than_its_budget(service, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    control, _ = service
+    with pytest.raises(
+        ControlError,
+        match=r"^spec: tasks\[0\]\.requires\.gpu is 2, more than the pipeline's resources\.gpu \(the budget has only 1\)",
+    ) as refused:
+        control.submit([line("greedy", 2, requires={"gpu": 2})], resources={"gpu": 1})
+    assert refused.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    with pytest.raises(ValueError, match="requires.gpu must be a non-negative integer"):
+        control.submit([line("t", 2, requires={"gpu": -1})], resources={"gpu": 1})
+    assert control.list() == []
+
+    intervals = tmp_path / "intervals.txt"
+    # Each worker waits until 2 workers started before its first block: a budget of 2 is used at once.
+    env = {"INTERVAL_FILE": str(intervals), "BARRIER_STARTS": "2", "BLOCK_DELAY_MS": "20"}
+    launch = WorkerLaunch(["node", str(INTERVAL_WORKER)], env)
+    tasks = [line(t, 6, num_workers=2, worker_launch=launch, requires={"gpu": 1}) for t in ("a", "b")]
+    pipeline = control.submit(tasks, name="budget", resources={"gpu": 2})
+    assert control.get(pipeline.pipeline_id).resources == {"gpu": 2}
+    assert [t.requires for t in pipeline.tasks] == [{"gpu": 1}, {"gpu": 1}]
+    events = list(control.watch(pipeline.pipeline_id))
+    assert events[-1].status is PipelineStatus.SUCCEEDED
+    # The end lines come as the workers exit, just after the pipeline ended.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        lines = intervals.read_text().splitlines()
+        if sum(entry.startswith("end ") for entry in lines) == sum(entry.startswith("start ") for entry in lines):
+            break
+        time.sleep(0.05)
+    assert peak(read_intervals(intervals)) == 2, intervals.read_text()
+
+
 def test_the_python_pipeline_client_over_tls_with_tokens(tmp_path: Path) -> None:
     # serve FILE over TLS, with an operator token and the pipeline's worker token from --worker-token-file.
     _openssl_certificates(tmp_path)

@@ -94,6 +94,9 @@ class TaskSpec:
     upstream_tasks: Sequence[str] = ()
     #: None: the workers are started elsewhere, with DAISY_CONTEXT naming the pipeline.
     worker_launch: WorkerLaunch | None = None
+    #: What one worker the server starts holds of the pipeline's ``resources`` while alive
+    #: (daisy 2.0's ``requires``), e.g. ``{"gpu": 1}``; empty: not bounded by the budget.
+    requires: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,8 @@ class Pipeline:
     cancel_reason: str
     submitted_at: datetime
     finished_at: datetime | None
+    #: The pipeline's budget of resources, as submitted (empty: none).
+    resources: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -173,9 +178,16 @@ class PipelineClient:
         #: The worker token of the last pipeline ``submit`` sent ('' when the server requires none).
         self.last_worker_token = ""
 
-    def submit(self, tasks: Sequence[TaskSpec], name: str = "") -> Pipeline:
-        """Submits a pipeline; the server validates it with the schema of pipeline files and starts it."""
+    def submit(self, tasks: Sequence[TaskSpec], name: str = "", resources: Mapping[str, int] | None = None) -> Pipeline:
+        """Submits a pipeline; the server validates it with the schema of pipeline files and starts it.
+
+        ``resources`` is the pipeline's budget (daisy 2.0's ``run_blockwise(resources=...)``), e.g.
+        ``{"gpu": 2}``: the server starts a worker of a task with ``requires`` only while the sum over
+        the pipeline's live workers fits into it. A task requiring more than the budget is refused
+        (``ControlError`` with INVALID_ARGUMENT naming ``tasks[i].requires.<name>``).
+        """
         spec = pipeline_pb2.PipelineSpec(name=name, tasks=[_task_to_wire(task) for task in tasks])
+        spec.resources.update(_resources_to_wire(resources or {}, "resources"))
         response = self._call(self._stub.SubmitPipeline, pipeline_pb2.SubmitPipelineRequest(spec=spec))
         self.last_worker_token = response.worker_token
         return _pipeline_from_wire(response.pipeline)
@@ -273,7 +285,16 @@ def _task_to_wire(task: TaskSpec) -> pipeline_pb2.TaskSpec:
     if task.worker_launch is not None:
         message.worker_launch.command.extend(task.worker_launch.command)
         message.worker_launch.env.update(task.worker_launch.env)
+    message.requires.update(_resources_to_wire(task.requires, f"task {task.task_id!r}: requires"))
     return message
+
+
+def _resources_to_wire(amounts: Mapping[str, int], what: str) -> dict[str, int]:
+    """Amounts as the proto's uint64 map takes them; the server checks names and bounds (its message names the field)."""
+    for name, amount in amounts.items():
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+            raise ValueError(f"{what}.{name} must be a non-negative integer, got {amount!r}")
+    return dict(amounts)
 
 
 def _task_from_wire(message: pipeline_pb2.TaskSpec) -> TaskSpec:
@@ -294,6 +315,7 @@ def _task_from_wire(message: pipeline_pb2.TaskSpec) -> TaskSpec:
         max_worker_restarts=message.max_worker_restarts if present("max_worker_restarts") else None,
         upstream_tasks=tuple(message.upstream_task_ids),
         worker_launch=WorkerLaunch(tuple(launch.command), dict(launch.env)) if present("worker_launch") else None,
+        requires=dict(message.requires),
     )
 
 
@@ -333,6 +355,7 @@ def _pipeline_from_wire(m: pipeline_pb2.Pipeline) -> Pipeline:
         cancel_reason=m.cancel_reason,
         submitted_at=m.submitted_at.ToDatetime(),
         finished_at=m.finished_at.ToDatetime() if m.HasField("finished_at") else None,
+        resources=dict(m.spec.resources),
     )
 
 

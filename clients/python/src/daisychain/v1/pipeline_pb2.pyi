@@ -52,7 +52,14 @@ class WorkerLaunch(_message.Message):
     def __init__(self, command: _Optional[_Iterable[str]] = ..., env: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class TaskSpec(_message.Message):
-    __slots__ = ("task_id", "total_roi", "read_roi", "write_roi", "fit", "read_write_conflict", "max_retries", "timeout_seconds", "num_workers", "max_worker_restarts", "upstream_task_ids", "worker_launch")
+    __slots__ = ("task_id", "total_roi", "read_roi", "write_roi", "fit", "read_write_conflict", "max_retries", "timeout_seconds", "num_workers", "max_worker_restarts", "upstream_task_ids", "worker_launch", "requires")
+    class RequiresEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     TOTAL_ROI_FIELD_NUMBER: _ClassVar[int]
     READ_ROI_FIELD_NUMBER: _ClassVar[int]
@@ -65,6 +72,7 @@ class TaskSpec(_message.Message):
     MAX_WORKER_RESTARTS_FIELD_NUMBER: _ClassVar[int]
     UPSTREAM_TASK_IDS_FIELD_NUMBER: _ClassVar[int]
     WORKER_LAUNCH_FIELD_NUMBER: _ClassVar[int]
+    REQUIRES_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     total_roi: _geometry_pb2.Roi
     read_roi: _geometry_pb2.Roi
@@ -77,15 +85,25 @@ class TaskSpec(_message.Message):
     max_worker_restarts: int
     upstream_task_ids: _containers.RepeatedScalarFieldContainer[str]
     worker_launch: WorkerLaunch
-    def __init__(self, task_id: _Optional[str] = ..., total_roi: _Optional[_Union[_geometry_pb2.Roi, _Mapping]] = ..., read_roi: _Optional[_Union[_geometry_pb2.Roi, _Mapping]] = ..., write_roi: _Optional[_Union[_geometry_pb2.Roi, _Mapping]] = ..., fit: _Optional[_Union[Fit, str]] = ..., read_write_conflict: _Optional[bool] = ..., max_retries: _Optional[int] = ..., timeout_seconds: _Optional[float] = ..., num_workers: _Optional[int] = ..., max_worker_restarts: _Optional[int] = ..., upstream_task_ids: _Optional[_Iterable[str]] = ..., worker_launch: _Optional[_Union[WorkerLaunch, _Mapping]] = ...) -> None: ...
+    requires: _containers.ScalarMap[str, int]
+    def __init__(self, task_id: _Optional[str] = ..., total_roi: _Optional[_Union[_geometry_pb2.Roi, _Mapping]] = ..., read_roi: _Optional[_Union[_geometry_pb2.Roi, _Mapping]] = ..., write_roi: _Optional[_Union[_geometry_pb2.Roi, _Mapping]] = ..., fit: _Optional[_Union[Fit, str]] = ..., read_write_conflict: _Optional[bool] = ..., max_retries: _Optional[int] = ..., timeout_seconds: _Optional[float] = ..., num_workers: _Optional[int] = ..., max_worker_restarts: _Optional[int] = ..., upstream_task_ids: _Optional[_Iterable[str]] = ..., worker_launch: _Optional[_Union[WorkerLaunch, _Mapping]] = ..., requires: _Optional[_Mapping[str, int]] = ...) -> None: ...
 
 class PipelineSpec(_message.Message):
-    __slots__ = ("name", "tasks")
+    __slots__ = ("name", "tasks", "resources")
+    class ResourcesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
     NAME_FIELD_NUMBER: _ClassVar[int]
     TASKS_FIELD_NUMBER: _ClassVar[int]
+    RESOURCES_FIELD_NUMBER: _ClassVar[int]
     name: str
     tasks: _containers.RepeatedCompositeFieldContainer[TaskSpec]
-    def __init__(self, name: _Optional[str] = ..., tasks: _Optional[_Iterable[_Union[TaskSpec, _Mapping]]] = ...) -> None: ...
+    resources: _containers.ScalarMap[str, int]
+    def __init__(self, name: _Optional[str] = ..., tasks: _Optional[_Iterable[_Union[TaskSpec, _Mapping]]] = ..., resources: _Optional[_Mapping[str, int]] = ...) -> None: ...
 
 class Pipeline(_message.Message):
     __slots__ = ("pipeline_id", "spec", "status", "states", "cancel_reason", "submitted_at", "finished_at")
