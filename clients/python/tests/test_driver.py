@@ -9,6 +9,7 @@ in the test's own process or in scripts.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -260,3 +261,29 @@ def test_a_killed_driver_takes_its_server_and_workers_with_it(tmp_path: Path) ->
     driver.communicate()
     # The server reads the end of its stdin pipe and stops as on SIGTERM, with its workers.
     _wait_for(lambda: alive(processes) == set(), seconds=30)
+
+
+def test_a_resource_budget_bounds_the_workers_of_every_task(tmp_path: Path) -> None:
+    def record(block: daisy.Block) -> None:
+        start = time.time()
+        time.sleep(0.05)
+        (tmp_path / f"{block.task_id}-{block.id}").write_text(json.dumps([os.getpid(), start, time.time()]))
+
+    tasks = [unit_task(t, 12, record, num_workers=2, requires={"gpu": 1}) for t in ("left", "right")]
+    assert daisy.run_blockwise(tasks, resources={"gpu": 2}, progress=False)
+    spans = [json.loads(p.read_text()) for p in tmp_path.iterdir()]
+    assert len(spans) == 24
+    # A worker's blocks lie within its life: at no moment do more than 2 workers (2 gpus) run blocks.
+    lives = {
+        pid: (min(s for p, s, _ in spans if p == pid), max(e for p, _, e in spans if p == pid)) for pid, _, _ in spans
+    }
+    moments = sorted(t for life in lives.values() for t in life)
+    most = max(sum(1 for begin, end in lives.values() if begin <= m <= end) for m in moments)
+    assert most <= 2, lives
+    assert any(s1 < e2 and s2 < e1 for p1, s1, e1 in spans for p2, s2, e2 in spans if p1 != p2), (
+        "the budget lets 2 run at once"
+    )
+
+    greedy = unit_task("greedy", 1, record, requires={"gpu": 3})
+    with pytest.raises(ValueError, match="greedy"):
+        daisy.run_blockwise([greedy], resources={"gpu": 2}, progress=False)

@@ -135,3 +135,31 @@ def test_the_installed_wheel_serves_a_pipeline_with_no_node_on_path(
     done = Counter(line.split()[1] for line in records.read_text().splitlines())
     assert sorted(done, key=int) == [str(b) for b in range(20)], "every block ran"
     assert set(done.values()) == {1}, "and once"
+
+
+# A daisy driver script with its import changed, run in the fresh venv: the package starts its own server.
+DRIVER_SCRIPT = """
+import os, shutil, sys
+import daisychain as daisy
+
+assert shutil.which("node") is None, f"node on PATH: {shutil.which('node')}"
+out = sys.argv[1]
+
+def process(block):
+    open(os.path.join(out, str(block.block_id[1])), "w").close()
+
+task = daisy.Task("wheel-driver", daisy.Roi((0, 0), (40, 40)), daisy.Roi((0, 0), (10, 10)), daisy.Roi((0, 0), (10, 10)),
+                  process_function=process, num_workers=2)
+sys.exit(0 if daisy.run_blockwise([task], progress=False) else 1)
+"""
+
+
+def test_run_blockwise_from_the_installed_wheel_with_no_node_on_path(
+    venv_from_wheel: VenvFromWheel, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    result = venv_from_wheel.run_script(DRIVER_SCRIPT, out, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(list(out.iterdir())) == 16, "every block of the 4x4 grid ran"
+    assert "wheel-driver ✔" in result.stdout

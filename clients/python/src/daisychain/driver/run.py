@@ -24,6 +24,7 @@ from .. import logging as daisy_logging
 from ..client import Client
 from ..context import Context
 from ..control import BlockFailure, ControlError, PipelineClient, PipelineEvent, PipelineStatus, TaskSpec, WorkerLaunch
+from ..control import Pipeline as SubmittedPipeline
 from .block_loop import process_blocks
 from .payload import WorkerPayload, write_payload
 from .progress import ProgressObserver, TqdmObserver, summary_text
@@ -160,7 +161,6 @@ def _launch(task: Task, run_dir: Path) -> WorkerLaunch:
 
 
 def _task_spec(task: Task, pipeline: Pipeline, launch: WorkerLaunch | None) -> TaskSpec:
-    extra: dict[str, object] = {"requires": dict(task.requires)} if task.requires else {}
     return TaskSpec(
         task_id=task.task_id,
         total_roi=task.total_roi,
@@ -174,15 +174,15 @@ def _task_spec(task: Task, pipeline: Pipeline, launch: WorkerLaunch | None) -> T
         max_worker_restarts=task.max_worker_restarts,
         upstream_tasks=[upstream.task_id for upstream in pipeline.upstream_of(task)],
         worker_launch=launch,
-        **extra,  # type: ignore[arg-type]
+        requires=dict(task.requires),
     )
 
 
-def _submit(control: PipelineClient, specs: Sequence[TaskSpec], resources: Mapping[str, int] | None):  # type: ignore[no-untyped-def]
+def _submit(
+    control: PipelineClient, specs: Sequence[TaskSpec], resources: Mapping[str, int] | None
+) -> SubmittedPipeline:
     try:
-        if resources is not None:
-            return control.submit(specs, name="run_blockwise", resources=dict(resources))  # type: ignore[call-arg]
-        return control.submit(specs, name="run_blockwise")
+        return control.submit(specs, name="run_blockwise", resources=resources)
     except ControlError as error:
         # The server checks a spec as it checks pipeline files; its message names the task and field.
         raise ValueError(f"daisychain refused the tasks: {error}") from None
