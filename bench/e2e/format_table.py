@@ -34,6 +34,7 @@ KNOWN_IMPLS = (
     "daisychain (TS workers)",
     "daisychain (Python workers)",
     "daisychain (Python workers, prefetch 1)",
+    "daisychain (Python driver)",
     "daisychain (Python workers, before)",
     "daisychain (Python workers, before, prefetch 1)",
     "daisy 2.0.0",

@@ -12,8 +12,9 @@
 # loopback must use). The Python workers also run with prefetch 1 (daisy's
 # default: one round trip per block, as daisy 2.0.0's workers do).
 #
-# ROWS chooses the rows (default "ts python tls daisy2 daisy1"; "python"
-# is both Python rows, prefetch PREFETCH and prefetch 1). BEFORE_PYTHON=PY adds
+# ROWS chooses the rows (default "ts python driver tls daisy2 daisy1"; "python"
+# is both Python rows, prefetch PREFETCH and prefetch 1; "driver" is daisy's
+# driver script run with `import daisychain as daisy`). BEFORE_PYTHON=PY adds
 # the two Python rows again with the workers run by PY, labelled "before"
 # (a venv with another build of the client, e.g. from a worktree of an older
 # commit: `bash clients/python/env/make-venv.sh client` there), to compare two
@@ -26,7 +27,7 @@ blocks=${BLOCKS:-50000}
 daisy1_blocks=${DAISY1_BLOCKS:-200}
 prefetch=${PREFETCH:-32}
 repeats=${REPEATS:-1}
-rows=" ${ROWS:-ts python tls daisy2 daisy1} "
+rows=" ${ROWS:-ts python driver tls daisy2 daisy1} "
 before_python=${BEFORE_PYTHON:-}
 want() { [[ $rows == *" $1 "* ]]; }
 
@@ -68,6 +69,11 @@ for ((r = 0; r < repeats; r++)); do
     if want tls; then
       run "daisychain TLS+token, $w workers" "${bench[@]}" --prefetch "$prefetch" --secure 1
       run "  (Python), $w workers" "${bench[@]}" --prefetch "$prefetch" --secure 1 --python "$py"
+    fi
+    if want driver; then
+      # The same driver script as daisy's rows, with `import daisychain as daisy`: run_blockwise from Python,
+      # its server started by the package, the no-op block function in Python worker processes.
+      run "daisychain Python driver" env DAISY_E2E_LIBRARY=daisychain "$py" bench/e2e/daisy_e2e_bench.py --workers "$w" --blocks "$blocks" --budget 300 --impl "daisychain (Python driver)"
     fi
     if want daisy2; then
       run "daisy 2.0.0, $w workers" .cache/venv-daisy2/bin/python bench/e2e/daisy_e2e_bench.py --workers "$w" --blocks "$blocks" --budget 300

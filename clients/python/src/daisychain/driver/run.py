@@ -113,7 +113,8 @@ def run_blockwise(
     resources: Mapping[str, int] | None = None,
     progress: object = True,
     block_tracking: bool = True,
-) -> bool:
+    return_states: bool = False,
+) -> bool | dict[str, TaskState]:
     """Runs the tasks (a Pipeline, a Task, or daisy 1.x's list); True only if every block succeeded.
 
     ``multiprocessing=False`` runs every block in this process and lets the
@@ -121,9 +122,13 @@ def run_blockwise(
     that the workers of tasks with ``requires`` share. ``progress`` is
     True (bars), False, or an observer such as ``JsonProgressObserver()``.
     A Ctrl-C cancels the run, stops its workers and raises KeyboardInterrupt.
+    ``return_states=True`` (daisy 2.0.0) returns the TaskState of each task instead of the bool.
+    ``block_tracking`` is accepted for daisy 2.0's signature; done markers on disk are not written yet.
     """
     server: Server | SerialServer = Server() if multiprocessing else SerialServer()
     states = server.run_blockwise(tasks, resources=resources, progress=progress)
+    if return_states:
+        return states
     return all(state.succeeded for state in states.values())
 
 
