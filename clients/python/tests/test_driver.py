@@ -12,6 +12,7 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -216,9 +217,24 @@ def test_wrong_input_fails_where_the_task_is_made(tmp_path: Path) -> None:
             [daisy.Task("outside", daisy.Roi((0,), (10,)), daisy.Roi((0,), (2,)), daisy.Roi((5,), (2,)), print)],
             progress=False,
         )
-    lock = __import__("threading").Lock()
+    numbers = (i for i in range(3))  # a generator cannot travel to another process
     with pytest.raises(PayloadError, match="cannot be sent to worker processes"):
-        daisy.run_blockwise([unit_task("lock", 1, lambda block: lock.acquire())], progress=False)
+        daisy.run_blockwise([unit_task("generator", 1, lambda block: next(numbers))], progress=False)
+
+
+def test_locks_a_process_function_holds_travel_to_its_workers(tmp_path: Path) -> None:
+    # daisy 1.x ships functions with dill, which recreates thread locks: a closure guarding its state with one
+    # runs, each worker with a lock of its own.
+    lock, rlock = threading.Lock(), threading.RLock()
+    held = threading.Lock()
+    held.acquire()
+
+    def process(block: daisy.Block) -> None:
+        with lock, rlock:
+            (tmp_path / f"{block.id}-{held.locked()}").touch()
+
+    assert daisy.run_blockwise([unit_task("locks", 4, process, num_workers=2)], progress=False)
+    assert sorted(p.name.split("-")[1] for p in tmp_path.iterdir()) == ["True"] * 4
 
 
 def _start_driver(script: str, out: Path) -> subprocess.Popen[str]:

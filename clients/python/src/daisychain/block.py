@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from enum import Enum
 
 from funlib.geometry import Coordinate, Roi
@@ -28,6 +29,7 @@ class Block:
     in ``total_roi``, as daisy does.
 
     ``block_id`` is ``(task_id, id)`` as in daisy; ``id`` is daisy's Cantor number.
+    ``requested_write_roi`` is daisy 1.x's: the write ROI the block was made with.
     """
 
     def __init__(
@@ -45,6 +47,7 @@ class Block:
         self.task_id = task_id
         self.read_roi = read_roi
         self.write_roi = write_roi
+        self.requested_write_roi = write_roi
         # Converted on first use: few workers look at it, every block carries it.
         self._total_roi = total_roi
         if block_id is None:
@@ -58,6 +61,10 @@ class Block:
         if isinstance(self._total_roi, geometry_pb2.Roi):
             self._total_roi = roi_from_wire(self._total_roi)
         return self._total_roi
+
+    def copy(self) -> Block:
+        """A deep copy, as daisy 1.x's ``Block.copy()``."""
+        return copy.deepcopy(self)
 
     @property
     def id(self) -> int:
