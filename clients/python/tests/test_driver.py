@@ -48,6 +48,9 @@ def test_the_names_of_daisy_are_there() -> None:
     ):
         assert hasattr(daisy, name), name
     assert daisy.Roi is __import__("funlib.geometry").geometry.Roi
+    # daisy 2.0's Coordinate.to_list(), on every Coordinate a Roi gives.
+    assert daisy.Roi((1, 2), (3, 4)).shape.to_list() == [3, 4]
+    assert daisy.Coordinate((5, None)).to_list() == [5, None]
     for name in ("set_log_basedir", "get_log_basedir", "get_worker_log_basename", "redirect_stdouterr"):
         assert callable(getattr(daisy.logging, name)), name
 
