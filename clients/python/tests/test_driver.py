@@ -279,3 +279,44 @@ def test_a_killed_driver_takes_its_server_and_workers_with_it(tmp_path: Path) ->
     driver.communicate()
     # The server reads the end of its stdin pipe and stops as on SIGTERM, with its workers.
     _wait_for(lambda: alive(processes) == set(), seconds=30)
+
+
+def _say(block: daisy.Block) -> None:
+    print(f"out of block {block.id}")
+    print(f"err of block {block.id}", file=sys.stderr)
+
+
+@pytest.mark.parametrize("mode", ["console", "both", "no basedir"])
+def test_log_modes_bring_worker_output_to_the_terminal(
+    mode: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    logs = tmp_path / "logs"
+    daisy.logging.set_log_basedir(None if mode == "no basedir" else logs)
+    if mode != "no basedir":
+        daisy.logging.set_log_mode(mode)
+    try:
+        assert daisy.logging.get_log_mode() == ("both" if mode == "both" else "console")
+        assert daisy.run_blockwise([unit_task("talks", 3, _say, num_workers=2)], progress=False)
+    finally:
+        daisy.logging.set_log_mode("file")
+        daisy.logging.set_log_basedir("./daisy_logs")
+    captured = capsys.readouterr()
+    ids = [daisy.Block(daisy.Roi((0,), (3,)), daisy.Roi((i,), (1,)), daisy.Roi((i,), (1,))).id for i in range(3)]
+    for i in ids:
+        assert f"out of block {i}\n" in captured.out and f"err of block {i}\n" in captured.err
+    # "console" keeps no files; "both" keeps daisy's layout too.
+    kept = sorted(p.read_text() for p in logs.glob("talks/worker_*.out")) if logs.exists() else []
+    assert ("".join(kept).count("out of block") == 3) if mode == "both" else kept == []
+    assert "See the worker logs" not in captured.out
+
+
+def test_log_mode_and_level_are_checked_and_set() -> None:
+    with pytest.raises(ValueError, match="mode must be one of"):
+        daisy.logging.set_log_mode("everywhere")
+    assert daisy.logging.get_log_mode() == "file"
+    daisy.logging.set_log_level("DEBUG")
+    try:
+        assert daisy.logging.get_log_level() == 10
+        assert __import__("logging").getLogger("daisychain.client").getEffectiveLevel() == 10
+    finally:
+        daisy.logging.set_log_level("NOTSET")
