@@ -52,7 +52,7 @@ fi
 rewrite() {
   sed -i -E \
     -e 's/^([[:space:]]*)import daisy(\.v2|\.v1_compat)? as /\1import daisychain as /' \
-    -e 's/^([[:space:]]*)import daisy$/\1import daisychain as daisy/' \
+    -e 's/^([[:space:]]*)import daisy([[:space:]]*(#.*)?)$/\1import daisychain as daisy\2/' \
     -e 's/^([[:space:]]*)import daisy\.logging as /\1import daisychain.logging as /' \
     -e 's/^([[:space:]]*)from daisy(\.v2|\.v1_compat)? import /\1from daisychain import /' \
     -e 's/^([[:space:]]*)from daisy\.([a-z_.]+) import /\1from daisychain.\2 import /' \
