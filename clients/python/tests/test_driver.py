@@ -8,6 +8,7 @@ in the test's own process or in scripts.
 
 from __future__ import annotations
 
+import functools
 import json
 import signal
 import subprocess
@@ -206,6 +207,19 @@ def test_a_failure_shows_its_traceback_in_the_summary(tmp_path: Path, capsys: py
     assert "ZeroDivisionError: block three divides by zero" in out
     assert "in explode" in out and "test_driver.py" in out, "the traceback names the function and its file"
     assert f"under {tmp_path / 'logs' / 'explodes'}/" in out
+
+
+def test_a_partial_process_function_shows_its_file_in_tracebacks(capsys: pytest.CaptureFixture[str]) -> None:
+    # daisy's tutorial passes functools.partial(function, arguments...) as process functions.
+    def explode_at(start: int, block: daisy.Block) -> None:
+        if block.write_roi.begin[0] == start:
+            raise ZeroDivisionError(f"block {start} divides by zero")
+
+    task = unit_task("partial", 4, functools.partial(explode_at, 2), max_retries=0)
+    assert not daisy.run_blockwise([task], progress=False)
+    out = capsys.readouterr().out
+    assert "ZeroDivisionError: block 2 divides by zero" in out
+    assert "test_driver.py" in out and "<dynamic-code>" not in out, out
 
 
 def test_wrong_input_fails_where_the_task_is_made(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ daisy 1.x's dill ships them.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import sys
@@ -80,7 +81,7 @@ def write_payload(path: Path, payload: WorkerPayload) -> None:
             "and open files and connections inside it rather than capturing them"
         ) from error
     functions = (payload.process_function, payload.pre_check, payload.post_check)
-    filenames = [getattr(getattr(f, "__code__", None), "co_filename", None) for f in functions]
+    filenames = [getattr(getattr(_unwrapped(f), "__code__", None), "co_filename", None) for f in functions]
     header = json.dumps({"sys_path": [entry for entry in sys.path if isinstance(entry, str)], "filenames": filenames})
     path.write_bytes(header.encode() + b"\n" + body)
 
@@ -99,11 +100,18 @@ def read_payload(path: Path) -> WorkerPayload:
         (payload.process_function, payload.pre_check, payload.post_check), header["filenames"]
     ):
         if filename:
-            _restore_filename(function, str(filename))
+            _restore_filename(_unwrapped(function), str(filename))
     return payload
 
 
 _DYNAMIC = "<dynamic-code>"
+
+
+def _unwrapped(function: object) -> object:
+    """The function a ``functools.partial`` (daisy's tutorial passes them) calls in the end."""
+    while isinstance(function, functools.partial):
+        function = function.func
+    return function
 
 
 def _restore_filename(function: object, filename: str) -> None:
