@@ -553,3 +553,9 @@ def test_a_block_is_built_with_daisys_signature() -> None:
     assert daisychain.Block(total, read, write).block_id == (None, 7)
     cube = Roi((35, 20, 13), (10, 10, 10))
     assert daisychain.Block(Roi((-5, 0, 3), (100, 100, 100)), cube, cube, task_id="t").block_id == ("t", 109)
+    # daisy 1.x's requested_write_roi and copy().
+    assert keywords.requested_write_roi == write
+    copied = keywords.copy()
+    copied.status = daisychain.BlockStatus.FAILED
+    assert copied == keywords and copied is not keywords and keywords.status == daisychain.BlockStatus.CREATED
+    assert copied.total_roi == total

@@ -8,11 +8,13 @@ in the test's own process or in scripts.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -48,6 +50,9 @@ def test_the_names_of_daisy_are_there() -> None:
     ):
         assert hasattr(daisy, name), name
     assert daisy.Roi is __import__("funlib.geometry").geometry.Roi
+    # daisy 2.0's Coordinate.to_list(), on every Coordinate a Roi gives.
+    assert daisy.Roi((1, 2), (3, 4)).shape.to_list() == [3, 4]
+    assert daisy.Coordinate((5, None)).to_list() == [5, None]
     for name in ("set_log_basedir", "get_log_basedir", "get_worker_log_basename", "redirect_stdouterr"):
         assert callable(getattr(daisy.logging, name)), name
 
@@ -205,6 +210,19 @@ def test_a_failure_shows_its_traceback_in_the_summary(tmp_path: Path, capsys: py
     assert f"under {tmp_path / 'logs' / 'explodes'}/" in out
 
 
+def test_a_partial_process_function_shows_its_file_in_tracebacks(capsys: pytest.CaptureFixture[str]) -> None:
+    # daisy's tutorial passes functools.partial(function, arguments...) as process functions.
+    def explode_at(start: int, block: daisy.Block) -> None:
+        if block.write_roi.begin[0] == start:
+            raise ZeroDivisionError(f"block {start} divides by zero")
+
+    task = unit_task("partial", 4, functools.partial(explode_at, 2), max_retries=0)
+    assert not daisy.run_blockwise([task], progress=False)
+    out = capsys.readouterr().out
+    assert "ZeroDivisionError: block 2 divides by zero" in out
+    assert "test_driver.py" in out and "<dynamic-code>" not in out, out
+
+
 def test_wrong_input_fails_where_the_task_is_made(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="process_function takes \\(a, b\\)"):
         unit_task("two-args", 1, lambda a, b: None)
@@ -217,9 +235,24 @@ def test_wrong_input_fails_where_the_task_is_made(tmp_path: Path) -> None:
             [daisy.Task("outside", daisy.Roi((0,), (10,)), daisy.Roi((0,), (2,)), daisy.Roi((5,), (2,)), print)],
             progress=False,
         )
-    lock = __import__("threading").Lock()
+    numbers = (i for i in range(3))  # a generator cannot travel to another process
     with pytest.raises(PayloadError, match="cannot be sent to worker processes"):
-        daisy.run_blockwise([unit_task("lock", 1, lambda block: lock.acquire())], progress=False)
+        daisy.run_blockwise([unit_task("generator", 1, lambda block: next(numbers))], progress=False)
+
+
+def test_locks_a_process_function_holds_travel_to_its_workers(tmp_path: Path) -> None:
+    # daisy 1.x ships functions with dill, which recreates thread locks: a closure guarding its state with one
+    # runs, each worker with a lock of its own.
+    lock, rlock = threading.Lock(), threading.RLock()
+    held = threading.Lock()
+    held.acquire()
+
+    def process(block: daisy.Block) -> None:
+        with lock, rlock:
+            (tmp_path / f"{block.id}-{held.locked()}").touch()
+
+    assert daisy.run_blockwise([unit_task("locks", 4, process, num_workers=2)], progress=False)
+    assert sorted(p.name.split("-")[1] for p in tmp_path.iterdir()) == ["True"] * 4
 
 
 def _start_driver(script: str, out: Path) -> subprocess.Popen[str]:
@@ -287,3 +320,44 @@ def test_a_resource_budget_bounds_the_workers_of_every_task(tmp_path: Path) -> N
     greedy = unit_task("greedy", 1, record, requires={"gpu": 3})
     with pytest.raises(ValueError, match="greedy"):
         daisy.run_blockwise([greedy], resources={"gpu": 2}, progress=False)
+
+
+def _say(block: daisy.Block) -> None:
+    print(f"out of block {block.id}")
+    print(f"err of block {block.id}", file=sys.stderr)
+
+
+@pytest.mark.parametrize("mode", ["console", "both", "no basedir"])
+def test_log_modes_bring_worker_output_to_the_terminal(
+    mode: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    logs = tmp_path / "logs"
+    daisy.logging.set_log_basedir(None if mode == "no basedir" else logs)
+    if mode != "no basedir":
+        daisy.logging.set_log_mode(mode)
+    try:
+        assert daisy.logging.get_log_mode() == ("both" if mode == "both" else "console")
+        assert daisy.run_blockwise([unit_task("talks", 3, _say, num_workers=2)], progress=False)
+    finally:
+        daisy.logging.set_log_mode("file")
+        daisy.logging.set_log_basedir("./daisy_logs")
+    captured = capsys.readouterr()
+    ids = [daisy.Block(daisy.Roi((0,), (3,)), daisy.Roi((i,), (1,)), daisy.Roi((i,), (1,))).id for i in range(3)]
+    for i in ids:
+        assert f"out of block {i}\n" in captured.out and f"err of block {i}\n" in captured.err
+    # "console" keeps no files; "both" keeps daisy's layout too.
+    kept = sorted(p.read_text() for p in logs.glob("talks/worker_*.out")) if logs.exists() else []
+    assert ("".join(kept).count("out of block") == 3) if mode == "both" else kept == []
+    assert "See the worker logs" not in captured.out
+
+
+def test_log_mode_and_level_are_checked_and_set() -> None:
+    with pytest.raises(ValueError, match="mode must be one of"):
+        daisy.logging.set_log_mode("everywhere")
+    assert daisy.logging.get_log_mode() == "file"
+    daisy.logging.set_log_level("DEBUG")
+    try:
+        assert daisy.logging.get_log_level() == 10
+        assert __import__("logging").getLogger("daisychain.client").getEffectiveLevel() == 10
+    finally:
+        daisy.logging.set_log_level("NOTSET")

@@ -31,8 +31,6 @@ long blocks under a timeout. ``daisychain.control.PipelineClient`` is the
 control plane of a long-running server.
 """
 
-from funlib.geometry import Coordinate, Roi
-
 from . import logging
 from .block import Block, BlockStatus
 from .client import Client, ClientError, Rejection, Welcome
@@ -41,6 +39,7 @@ from .driver.progress import JsonProgressObserver
 from .driver.run import SerialServer, Server, run_blockwise
 from .driver.task import Pipeline, Task
 from .driver.task_state import TaskState
+from .geometry import Coordinate, Roi
 
 __version__ = "0.1.0"
 

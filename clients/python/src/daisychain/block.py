@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from enum import Enum
 
 from funlib.geometry import Coordinate, Roi
@@ -28,6 +29,7 @@ class Block:
     in ``total_roi``, as daisy does.
 
     ``block_id`` is ``(task_id, id)`` as in daisy; ``id`` is daisy's Cantor number.
+    ``requested_write_roi`` is daisy 1.x's: the write ROI the block was made with.
     """
 
     def __init__(
@@ -92,6 +94,15 @@ class Block:
         state = dict(self.__dict__)
         state.update(_read_roi=self.read_roi, _write_roi=self.write_roi, _total_roi=self.total_roi)
         return state
+
+    @property
+    def requested_write_roi(self) -> Roi:
+        """daisy 1.x's name for the write ROI the block was asked to cover (the write ROI here)."""
+        return self.write_roi
+
+    def copy(self) -> Block:
+        """A deep copy, as daisy 1.x's ``Block.copy()``."""
+        return copy.deepcopy(self)
 
     @property
     def id(self) -> int:

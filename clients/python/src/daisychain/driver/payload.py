@@ -3,18 +3,24 @@
 The first line is JSON (the driver's ``sys.path``, read before anything is
 unpickled, so that functions of the driver's own modules travel by name and
 import in the worker); the rest is cloudpickle of the task's functions.
-Functions of ``__main__`` (the driver script) travel by value.
+Functions of ``__main__`` (the driver script) travel by value. Locks they
+capture arrive as locks of the worker's own (locked if they were), as
+daisy 1.x's dill ships them.
 """
 
 from __future__ import annotations
 
+import functools
+import io
 import json
 import sys
+import threading
 import types
-from collections.abc import Callable
+from collections import ChainMap
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import cloudpickle
 
@@ -33,9 +39,41 @@ class PayloadError(RuntimeError):
     """A task's functions could not be shipped to its workers."""
 
 
+def _new_lock(locked: bool) -> Any:
+    lock = threading.Lock()
+    if locked:
+        lock.acquire()
+    return lock
+
+
+def _reduce_lock(lock: Any) -> tuple[Callable[[bool], Any], tuple[bool]]:
+    return _new_lock, (lock.locked(),)
+
+
+def _reduce_rlock(_lock: Any) -> tuple[Callable[[], Any], tuple[()]]:
+    # An RLock is owned by a thread of the driver, never by the worker's: it arrives free.
+    return threading.RLock, ()
+
+
+class _Pickler(cloudpickle.Pickler):
+    """cloudpickle, and the thread locks that a process function's closure or globals often hold."""
+
+    # Read when a pickler is made, so set on the class.
+    dispatch_table: ClassVar[Mapping[type, Callable[[Any], Any]]] = ChainMap(
+        {type(threading.Lock()): _reduce_lock, type(threading.RLock()): _reduce_rlock},
+        cloudpickle.Pickler.dispatch_table,
+    )
+
+
+def _dumps(value: object) -> bytes:
+    buffer = io.BytesIO()
+    _Pickler(buffer).dump(value)
+    return buffer.getvalue()
+
+
 def write_payload(path: Path, payload: WorkerPayload) -> None:
     try:
-        body = cloudpickle.dumps(payload)
+        body = _dumps(payload)
     except Exception as error:
         raise PayloadError(
             f"task {payload.task_id!r}: its process or check function cannot be sent to worker processes "
@@ -43,7 +81,7 @@ def write_payload(path: Path, payload: WorkerPayload) -> None:
             "and open files and connections inside it rather than capturing them"
         ) from error
     functions = (payload.process_function, payload.pre_check, payload.post_check)
-    filenames = [getattr(getattr(f, "__code__", None), "co_filename", None) for f in functions]
+    filenames = [getattr(getattr(_unwrapped(f), "__code__", None), "co_filename", None) for f in functions]
     header = json.dumps({"sys_path": [entry for entry in sys.path if isinstance(entry, str)], "filenames": filenames})
     path.write_bytes(header.encode() + b"\n" + body)
 
@@ -62,11 +100,18 @@ def read_payload(path: Path) -> WorkerPayload:
         (payload.process_function, payload.pre_check, payload.post_check), header["filenames"]
     ):
         if filename:
-            _restore_filename(function, str(filename))
+            _restore_filename(_unwrapped(function), str(filename))
     return payload
 
 
 _DYNAMIC = "<dynamic-code>"
+
+
+def _unwrapped(function: object) -> object:
+    """The function a ``functools.partial`` (daisy's tutorial passes them) calls in the end."""
+    while isinstance(function, functools.partial):
+        function = function.func
+    return function
 
 
 def _restore_filename(function: object, filename: str) -> None:

@@ -26,6 +26,7 @@ from ..context import Context
 from ..control import BlockFailure, ControlError, PipelineClient, PipelineEvent, PipelineStatus, TaskSpec, WorkerLaunch
 from ..control import Pipeline as SubmittedPipeline
 from .block_loop import process_blocks
+from .log_echo import echo_worker_output
 from .payload import WorkerPayload, write_payload
 from .progress import ProgressObserver, TqdmObserver, summary_text
 from .server_process import LocalServer
@@ -65,11 +66,12 @@ class Server:
         for task in order:
             if task.process_function is None:
                 raise ValueError(f"task {task.task_id!r} has no process_function: a driver's tasks need one")
+        echo = daisy_logging.get_log_mode() in ("console", "both")
         with _run_directory() as run_dir, LocalServer(_log_dir(run_dir), run_dir) as server:
             self.hostname, self.port = server.host, server.port
             _call_init_callbacks(order, server)
-            specs = [_task_spec(task, pipeline, _launch(task, run_dir)) for task in order]
-            with PipelineClient(server.address) as control:
+            specs = [_task_spec(task, pipeline, _launch(task, run_dir, unbuffered=echo)) for task in order]
+            with PipelineClient(server.address) as control, echo_worker_output(server.log_dir, echo):
                 submitted = _submit(control, specs, resources)
                 outcome = _follow(control, submitted.pipeline_id, order, _observer(progress))
             _print_summary(outcome)
@@ -142,8 +144,11 @@ def _run_directory() -> Iterator[Path]:
 
 
 def _log_dir(run_dir: Path) -> Path:
+    # In "console" mode the files only carry the output to the terminal (log_echo), and go with the run.
     basedir = daisy_logging.get_log_basedir()
-    return basedir.resolve() if basedir is not None else run_dir / "logs"
+    if basedir is None or daisy_logging.get_log_mode() == "console":
+        return run_dir / "logs"
+    return basedir.resolve()
 
 
 def _call_init_callbacks(order: Sequence[Task], server: LocalServer) -> None:
@@ -156,13 +161,15 @@ def _call_init_callbacks(order: Sequence[Task], server: LocalServer) -> None:
             )
 
 
-def _launch(task: Task, run_dir: Path) -> WorkerLaunch:
+def _launch(task: Task, run_dir: Path, *, unbuffered: bool = False) -> WorkerLaunch:
     assert task.process_function is not None
     path = run_dir / f"{task.task_id}.payload"
     write_payload(
         path, WorkerPayload(task.task_id, task.process_function, task.spawns_workers, task.pre_check, task.post_check)
     )
-    return WorkerLaunch([sys.executable, "-m", "daisychain.driver.worker", str(path)])
+    # Output echoed to the terminal is written as it comes, not when a buffer fills.
+    env = {"PYTHONUNBUFFERED": "1"} if unbuffered else {}
+    return WorkerLaunch([sys.executable, "-m", "daisychain.driver.worker", str(path)], env)
 
 
 def _task_spec(task: Task, pipeline: Pipeline, launch: WorkerLaunch | None) -> TaskSpec:
@@ -302,8 +309,11 @@ def _cancel(
                 return
 
 
+def _kept_log_dir() -> Path | None:
+    """Where the summary sends the reader for worker logs: none are kept in "console" mode."""
+    return None if daisy_logging.get_log_mode() == "console" else daisy_logging.get_log_basedir()
+
+
 def _print_summary(outcome: _RunOutcome) -> None:
-    sys.stdout.write(
-        summary_text(outcome.states, outcome.failures, daisy_logging.get_log_basedir(), outcome.cancel_reason)
-    )
+    sys.stdout.write(summary_text(outcome.states, outcome.failures, _kept_log_dir(), outcome.cancel_reason))
     sys.stdout.flush()
