@@ -30,8 +30,8 @@ pipeline-file.schema.json in the package, for editors):
   a task without requires is not bounded by the budget.
   A task with a workerCommand has its workers started by the server; the
   others wait for workers started elsewhere.
-  A taskId is letters, digits, '.', '_' and '-' (it names a log directory);
-  numWorkers is at most ${TASK_LIMITS.maxWorkers}, maxRetries ${TASK_LIMITS.maxRetries}, maxWorkerRestarts ${TASK_LIMITS.maxWorkerRestarts},
+  A taskId is letters, digits, inner spaces, '.', '_' and '-' (it names a log
+  directory); numWorkers is at most ${TASK_LIMITS.maxWorkers}, maxRetries ${TASK_LIMITS.maxRetries}, maxWorkerRestarts ${TASK_LIMITS.maxWorkerRestarts},
   timeout ${TASK_LIMITS.maxTimeoutSeconds} s (or null).`;
 
 const PROGRESS_OPTION = `  --progress MODE      ${PROGRESS_MODES.join('|')} (default: auto, bars on a terminal

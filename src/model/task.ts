@@ -86,9 +86,10 @@ export const RESOURCE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
  * A task id names the task's log directory (`<logDir>/<taskId>/`) and travels
  * in DAISY_CONTEXT, whose entries are split on ':' and '=': only characters
  * that are safe in both, and in a terminal, are allowed ("." and ".." would
- * name no directory of its own).
+ * name no directory of its own). Spaces inside are allowed, as daisy's task
+ * ids ("Smoothing with context") have them; at either end they would hide.
  */
-export const TASK_ID_PATTERN = /^(?!\.\.?$)[A-Za-z0-9._-]+$/;
+export const TASK_ID_PATTERN = /^(?!\.\.?$)(?! )(?!.* $)[A-Za-z0-9._ -]+$/;
 
 /**
  * The words of each rule, after the field's name, shared by the Task
@@ -100,7 +101,7 @@ export const TASK_RULE_TEXT = {
   taskIdType: (value: unknown) => `must be a non-empty string, got ${JSON.stringify(value)}`,
   taskIdLength: (length: number) => `must be at most ${TASK_LIMITS.maxTaskIdLength} characters, got ${length}`,
   taskIdCharacters: (value: string) =>
-    `must consist of letters, digits, '.', '_' and '-' (and not be "." or ".."), since it names the task's log directory and travels in DAISY_CONTEXT; got ${JSON.stringify(value)}`,
+    `must consist of letters, digits, spaces (not at either end), '.', '_' and '-' (and not be "." or ".."), since it names the task's log directory and travels in DAISY_CONTEXT; got ${JSON.stringify(value)}`,
   count: (min: number, value: unknown) => `must be ${min === 0 ? 'a non-negative' : 'a positive'} integer, got ${String(value)}`,
   atMost: (max: number, value: unknown) => `must be at most ${max}, got ${String(value)}`,
   timeout: (value: unknown) => `must be a positive number of seconds or null, got ${String(value)}`,

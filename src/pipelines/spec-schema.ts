@@ -76,7 +76,7 @@ const taskIdList = z.array(z.string({ error: (issue) => `must be a task id, got 
 export const taskSpecSchema = z
   .strictObject(
     {
-      taskId: taskId.describe('Letters, digits, ".", "_" and "-"; names the log directory and travels in DAISY_CONTEXT'),
+      taskId: taskId.describe('Letters, digits, spaces (not at either end), ".", "_" and "-"; names the log directory and travels in DAISY_CONTEXT'),
       totalRoi: roi.describe('The region the blocks tile, in world units'),
       readRoi: roi.describe("The first block's read region (its write region grown by the context)"),
       writeRoi: roi.describe("The first block's write region, inside readRoi"),

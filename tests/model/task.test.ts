@@ -17,18 +17,18 @@ function assertRefused(extra: Partial<TaskOptions>, message: RegExp): void {
 }
 
 test('daisy-like task ids are accepted', () => {
-  for (const taskId of ['smooth', 'seg_1', 'task-2', 'Predict.v2', '-', '...', 'a'.repeat(TASK_LIMITS.maxTaskIdLength)]) {
+  for (const taskId of ['smooth', 'seg_1', 'task-2', 'Predict.v2', '-', '...', 'Smoothing with context', 'a b', 'a'.repeat(TASK_LIMITS.maxTaskIdLength)]) {
     assert.equal(task({ taskId }).taskId, taskId);
   }
 });
 
 test('task ids that are not safe path components or context values are refused', () => {
-  for (const taskId of ['a:b', 'a=b', '../../..', '..', '.', 'a/b', 'a\\b', 'with space', 'bell\x07', 'esc\x1b[31m', 'new\nline', 'é', '']) {
+  for (const taskId of ['a:b', 'a=b', '../../..', '..', '.', 'a/b', 'a\\b', ' leading', 'trailing ', ' ', 'bell\x07', 'esc\x1b[31m', 'new\nline', 'é', '']) {
     assertRefused({ taskId }, /taskId must/);
   }
   assertRefused({ taskId: 'a'.repeat(TASK_LIMITS.maxTaskIdLength + 1) }, /taskId must be at most 255 characters/);
   // The refusal names what is allowed, and shows the id escaped.
-  assertRefused({ taskId: 'a:b=c' }, /letters, digits, '\.', '_' and '-'.*DAISY_CONTEXT; got "a:b=c"/);
+  assertRefused({ taskId: 'a:b=c' }, /letters, digits, spaces \(not at either end\), '\.', '_' and '-'.*DAISY_CONTEXT; got "a:b=c"/);
   assertRefused({ taskId: 'esc\x1b' }, /got "esc\\u001b"/);
 });
 

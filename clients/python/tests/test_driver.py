@@ -187,7 +187,8 @@ def test_a_worker_function_runs_its_own_client_loop(tmp_path: Path) -> None:
     def pre(block: daisy.Block) -> bool:
         return block.write_roi.begin[0] < 5  # applied to the worker's own loop too
 
-    task = unit_task("own-loop", 20, worker, check_function=pre, num_workers=3)
+    # daisy's task ids may hold spaces (its tutorial's "Smoothing with context").
+    task = unit_task("own loop", 20, worker, check_function=pre, num_workers=3)
     assert task.spawns_workers
     assert daisy.run_blockwise([task], progress=False)
     files = [p.name for p in tmp_path.iterdir()]

@@ -61,8 +61,9 @@ export const WorkerLaunchSchema: GenMessage<WorkerLaunch> = /*@__PURE__*/
  */
 export type TaskSpec = Message<"daisychain.v1.TaskSpec"> & {
   /**
-   * Letters, digits, '.', '_' and '-', at most 255 characters; unique in
-   * its pipeline (task ids are scoped by pipeline).
+   * Letters, digits, spaces (not at either end), '.', '_' and '-', at most
+   * 255 characters; unique in its pipeline (task ids are scoped by
+   * pipeline).
    *
    * @generated from field: string task_id = 1;
    */
