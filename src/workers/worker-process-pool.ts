@@ -243,6 +243,9 @@ export class WorkerProcessPool {
       this.restarts++;
       this.restartsWithoutProgress++;
     }
+    // Nor is it replaced while another worker of the task runs, as in daisy (since 1.2.3's fix of
+    // an endless reap-and-replace cycle); the last one is, so that the remaining blocks get a worker.
+    if (clean && this.live.size > 0) return;
     if (this.restartsWithoutProgress > this.task.maxWorkerRestarts) {
       const reason = `its workers failed ${this.restartsWithoutProgress} times without a block succeeding (maxWorkerRestarts ${this.task.maxWorkerRestarts}); last: worker ${worker.id} ${how}`;
       this.emitEvent(worker.id, 'abandoned', reason);

@@ -362,3 +362,26 @@ def test_log_mode_and_level_are_checked_and_set() -> None:
         assert __import__("logging").getLogger("daisychain.client").getEffectiveLevel() == 10
     finally:
         daisy.logging.set_log_level("NOTSET")
+
+
+def test_a_worker_that_exits_normally_is_not_replaced_while_others_work(tmp_path: Path) -> None:
+    # daisy's rule: a clean exit (status 0) of a worker that did work is its own business.
+    def worker() -> None:
+        (tmp_path / f"worker-{os.getpid()}").touch()
+        quits = not (tmp_path / "quitter").exists()
+        if quits:
+            (tmp_path / "quitter").touch()
+        client = daisy.Client()
+        while True:
+            with client.acquire_block() as block:
+                if block is None:
+                    return
+                (tmp_path / f"block-{block.id}").touch()
+                time.sleep(0.05)
+            if quits:
+                client.close()
+                return
+
+    assert daisy.run_blockwise([unit_task("quits", 8, worker, num_workers=2)], progress=False)
+    assert len(list(tmp_path.glob("block-*"))) == 8
+    assert len(list(tmp_path.glob("worker-*"))) == 2, "the worker that quit after one block was not replaced"
