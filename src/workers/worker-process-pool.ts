@@ -243,7 +243,7 @@ export class WorkerProcessPool {
       this.restarts++;
       this.restartsWithoutProgress++;
     }
-    // Nor is it replaced while another worker of the task runs, as in daisy (since 1.2.3's fix of
+    // Nor is it replaced while another worker of the task runs, as in daisy (its fix #68 of
     // an endless reap-and-replace cycle); the last one is, so that the remaining blocks get a worker.
     if (clean && this.live.size > 0) return;
     if (this.restartsWithoutProgress > this.task.maxWorkerRestarts) {
