@@ -9,7 +9,7 @@ export const PIPELINE_STATUSES: readonly PipelineStatus[] = ['running', 'succeed
 /** The counters progress displays read: a TaskState, or a copy of one that came over the wire. */
 export type TaskCounters = Pick<
   TaskState,
-  'started' | 'totalBlockCount' | 'readyCount' | 'processingCount' | 'pendingCount' | 'completedCount' | 'skippedCount' | 'failedCount' | 'orphanedCount' | 'abandoned'
+  'started' | 'totalBlockCount' | 'readyCount' | 'processingCount' | 'pendingCount' | 'completedCount' | 'skippedCount' | 'failedCount' | 'orphanedCount' | 'abandoned' | 'workerFailureCount' | 'workerRestartCount'
 >;
 
 /** One task's counters at one moment, as plain data. */
@@ -32,6 +32,8 @@ export function snapshotOf(taskId: string, state: TaskState): TaskStateSnapshot 
     orphanedCount: state.orphanedCount,
     done: state.isDone(),
     abandoned: state.abandoned,
+    workerFailureCount: state.workerFailureCount,
+    workerRestartCount: state.workerRestartCount,
   };
 }
 

@@ -15,6 +15,8 @@ export class TaskState {
   private failed = 0;
   private orphaned = 0;
   private gaveUp = false;
+  private workerFailures = 0;
+  private workerRestarts = 0;
 
   constructor(totalBlockCount = 0) {
     this.total = totalBlockCount;
@@ -49,6 +51,21 @@ export class TaskState {
   /** Set when the task was given up on: whatever would still run fails instead. */
   get abandoned(): boolean {
     return this.gaveUp;
+  }
+
+  /** Worker processes of the task's pool that crashed or were stopped for failing (daisy 2.0's count). */
+  get workerFailureCount(): number {
+    return this.workerFailures;
+  }
+  /** Worker processes the pool started to replace one that exited. */
+  get workerRestartCount(): number {
+    return this.workerRestarts;
+  }
+  countWorkerFailure(): void {
+    this.workerFailures++;
+  }
+  countWorkerRestart(): void {
+    this.workerRestarts++;
   }
 
   /** Blocks not yet reached; with `countAllOrphans` off it also holds uncounted orphans. */

@@ -113,5 +113,7 @@ export function taskStateToWire(taskId: string, state: TaskState): TaskStateMess
     orphanedCount: BigInt(state.orphanedCount),
     done: state.isDone(),
     abandoned: state.abandoned,
+    workerFailureCount: BigInt(state.workerFailureCount),
+    workerRestartCount: BigInt(state.workerRestartCount),
   });
 }

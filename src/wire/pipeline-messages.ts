@@ -190,6 +190,8 @@ export function snapshotToWire(s: TaskStateSnapshot): TaskStateMessage {
     orphanedCount: BigInt(s.orphanedCount),
     done: s.done,
     abandoned: s.abandoned,
+    workerFailureCount: BigInt(s.workerFailureCount),
+    workerRestartCount: BigInt(s.workerRestartCount),
   });
 }
 
@@ -207,6 +209,8 @@ export function snapshotFromWire(m: TaskStateMessage): TaskStateSnapshot {
     orphanedCount: Number(m.orphanedCount),
     done: m.done,
     abandoned: m.abandoned,
+    workerFailureCount: Number(m.workerFailureCount),
+    workerRestartCount: Number(m.workerRestartCount),
   };
 }
 

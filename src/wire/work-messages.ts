@@ -42,7 +42,7 @@ export type { BlockMessage, Release, WorkRequest, WorkResponse };
  * the pipeline_id of GetTaskStates and WatchProgress, PipelineService).
  */
 export const PROTOCOL_VERSION = 1;
-export const PROTOCOL_REVISION = 3;
+export const PROTOCOL_REVISION = 4;
 
 /** Who a worker says it is, in the Hello that opens its stream. */
 export interface HelloFields {

@@ -242,6 +242,7 @@ export class WorkerProcessPool {
     if (!clean) {
       this.restarts++;
       this.restartsWithoutProgress++;
+      this.service.state(this.taskId).countWorkerFailure();
     }
     // Nor is it replaced while another worker of the task runs, as in daisy (its fix #68 of
     // an endless reap-and-replace cycle); the last one is, so that the remaining blocks get a worker.
@@ -252,6 +253,7 @@ export class WorkerProcessPool {
       this.service.abandonTask(this.taskId, reason);
       return;
     }
+    this.service.state(this.taskId).countWorkerRestart();
     this.spawnWorker();
   }
 

@@ -385,3 +385,23 @@ def test_a_worker_that_exits_normally_is_not_replaced_while_others_work(tmp_path
     assert daisy.run_blockwise([unit_task("quits", 8, worker, num_workers=2)], progress=False)
     assert len(list(tmp_path.glob("block-*"))) == 8
     assert len(list(tmp_path.glob("worker-*"))) == 2, "the worker that quit after one block was not replaced"
+
+
+def test_worker_crashes_and_restarts_are_counted_in_the_task_state(tmp_path: Path) -> None:
+    def crashes_once(block: daisy.Block) -> None:
+        try:
+            (tmp_path / "crashed").touch(exist_ok=False)
+        except FileExistsError:
+            (tmp_path / f"block-{block.id}").touch()
+            return
+        os._exit(3)  # the first worker process dies mid-block, as a segfault would
+
+    events = tmp_path / "progress.jsonl"
+    states = daisy.Server().run_blockwise(
+        [unit_task("crashy", 6, crashes_once)], progress=daisy.JsonProgressObserver(path=events)
+    )
+    state = states["crashy"]
+    assert state.completed_count == 6 and state.failed_count == 0
+    assert (state.worker_failure_count, state.worker_restart_count) == (1, 1)
+    finish = [json.loads(line) for line in events.read_text().splitlines()][-1]
+    assert (finish["failures"], finish["restarts"]) == (1, 1)

@@ -115,6 +115,9 @@ class TaskState:
     orphaned_count: int
     done: bool
     abandoned: bool
+    #: Worker processes of the server's pool that crashed (or were stopped for failing), and those started in their place.
+    worker_failure_count: int = 0
+    worker_restart_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -333,6 +336,8 @@ def _state_from_wire(m: scheduler_pb2.TaskState) -> TaskState:
         orphaned_count=m.orphaned_count,
         done=m.done,
         abandoned=m.abandoned,
+        worker_failure_count=m.worker_failure_count,
+        worker_restart_count=m.worker_restart_count,
     )
 
 

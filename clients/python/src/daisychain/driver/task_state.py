@@ -55,6 +55,8 @@ def task_state_from_wire(state: WireTaskState) -> TaskState:
         skipped_count=state.skipped_count,
         failed_count=state.failed_count,
         orphaned_count=state.orphaned_count,
+        worker_failure_count=state.worker_failure_count,
+        worker_restart_count=state.worker_restart_count,
         abandoned=state.abandoned,
         _done=state.done,
     )

@@ -40,7 +40,7 @@ class Block(_message.Message):
     def __init__(self, task_id: _Optional[str] = ..., block_id: _Optional[int] = ..., read_roi: _Optional[_Union[_geometry_pb2.Roi, _Mapping]] = ..., write_roi: _Optional[_Union[_geometry_pb2.Roi, _Mapping]] = ..., status: _Optional[_Union[BlockStatus, str]] = ..., attempt: _Optional[int] = ..., total_roi: _Optional[_Union[_geometry_pb2.Roi, _Mapping]] = ...) -> None: ...
 
 class TaskState(_message.Message):
-    __slots__ = ("task_id", "started", "total_block_count", "ready_count", "processing_count", "pending_count", "completed_count", "skipped_count", "failed_count", "orphaned_count", "done", "abandoned")
+    __slots__ = ("task_id", "started", "total_block_count", "ready_count", "processing_count", "pending_count", "completed_count", "skipped_count", "failed_count", "orphaned_count", "done", "abandoned", "worker_failure_count", "worker_restart_count")
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     STARTED_FIELD_NUMBER: _ClassVar[int]
     TOTAL_BLOCK_COUNT_FIELD_NUMBER: _ClassVar[int]
@@ -53,6 +53,8 @@ class TaskState(_message.Message):
     ORPHANED_COUNT_FIELD_NUMBER: _ClassVar[int]
     DONE_FIELD_NUMBER: _ClassVar[int]
     ABANDONED_FIELD_NUMBER: _ClassVar[int]
+    WORKER_FAILURE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    WORKER_RESTART_COUNT_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     started: bool
     total_block_count: int
@@ -65,7 +67,9 @@ class TaskState(_message.Message):
     orphaned_count: int
     done: bool
     abandoned: bool
-    def __init__(self, task_id: _Optional[str] = ..., started: _Optional[bool] = ..., total_block_count: _Optional[int] = ..., ready_count: _Optional[int] = ..., processing_count: _Optional[int] = ..., pending_count: _Optional[int] = ..., completed_count: _Optional[int] = ..., skipped_count: _Optional[int] = ..., failed_count: _Optional[int] = ..., orphaned_count: _Optional[int] = ..., done: _Optional[bool] = ..., abandoned: _Optional[bool] = ...) -> None: ...
+    worker_failure_count: int
+    worker_restart_count: int
+    def __init__(self, task_id: _Optional[str] = ..., started: _Optional[bool] = ..., total_block_count: _Optional[int] = ..., ready_count: _Optional[int] = ..., processing_count: _Optional[int] = ..., pending_count: _Optional[int] = ..., completed_count: _Optional[int] = ..., skipped_count: _Optional[int] = ..., failed_count: _Optional[int] = ..., orphaned_count: _Optional[int] = ..., done: _Optional[bool] = ..., abandoned: _Optional[bool] = ..., worker_failure_count: _Optional[int] = ..., worker_restart_count: _Optional[int] = ...) -> None: ...
 
 class Hello(_message.Message):
     __slots__ = ("task_id", "worker_id", "language", "host", "pid", "worker_secret", "pipeline_id")
