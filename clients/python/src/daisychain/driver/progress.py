@@ -56,8 +56,9 @@ class TqdmObserver:
     def on_progress(self, states: Mapping[str, TaskState]) -> None:
         for task_id, state in states.items():
             bar = self._bar(task_id, state)
-            if state.completed_count > bar.n:
-                bar.update(state.completed_count - bar.n)
+            # The counts first, so that the redraw update() makes shows them with the bar.
+            if state.worker_restart_count:
+                bar.set_description(f"{task_id} ▶ ♻={state.worker_restart_count}", refresh=False)
             bar.set_postfix(
                 {
                     "⧗": state.pending_count,
@@ -68,12 +69,15 @@ class TqdmObserver:
                 },
                 refresh=False,
             )
+            if state.completed_count > bar.n:
+                bar.update(state.completed_count - bar.n)
 
     def on_finish(self, states: Mapping[str, TaskState]) -> None:
         self.on_progress(states)
         for task_id, state in states.items():
             bar = self._bar(task_id, state)
-            bar.set_description(f"{task_id} {_symbol(state)}", refresh=True)
+            restarts = f" ♻={state.worker_restart_count}" if state.worker_restart_count else ""
+            bar.set_description(f"{task_id} {_symbol(state)}{restarts}", refresh=True)
             bar.close()
 
 
