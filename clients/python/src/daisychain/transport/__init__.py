@@ -1,0 +1,8 @@
+"""The work stream's transport: gRPC over python-hyper's h2 on a plain socket (README.md)."""
+
+from __future__ import annotations
+
+from .status import CallError
+from .stream import Stream
+
+__all__ = ["CallError", "Stream"]
