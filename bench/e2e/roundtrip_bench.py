@@ -10,6 +10,8 @@ Releases{release SUCCESS, acquire 1}". Modes:
 - ``h2``: a single-threaded HTTP/2 client on python-hyper's h2 over a blocking
   socket with TCP_NODELAY (no gRPC library);
 - ``grpcio``: a bare grpcio bidi loop (a request iterator fed by a queue);
+- ``transport``: ``daisychain.transport.Stream`` with a reader thread handing
+  blocks to the caller through a deque and a condition (as ``Client`` does);
 - ``client``: ``daisychain.Client(prefetch=1)``, ``with client.acquire_block()``.
 
 Prints wall and process CPU (all threads) per round trip, median and per run.
@@ -188,7 +190,45 @@ def run_client(port: int, trips: int, worker: str) -> None:
     client.close()
 
 
-MODES = {"h2": run_h2, "grpcio": run_grpcio, "client": run_client}
+def run_transport(port: int, trips: int, worker: str) -> None:
+    """daisychain.transport.Stream with a reader thread handing messages over (deque and condition), as Client does."""
+    import threading
+    from collections import deque
+
+    from daisychain.transport import Stream
+
+    stream = Stream("127.0.0.1", port, "/daisychain.v1.SchedulerService/Work")
+    inbox: deque[int] = deque()
+    arrived = threading.Condition()
+
+    def read() -> None:
+        while (message := stream.receive()) is not None:
+            response = pb.WorkResponse.FromString(message)
+            if response.WhichOneof("message") == "blocks":
+                inbox.append(response.blocks.blocks[0].block_id)
+                with arrived:
+                    arrived.notify()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+
+    def block() -> int:
+        with arrived:
+            while not inbox:
+                arrived.wait()
+        return inbox.popleft()
+
+    stream.send(hello(worker).SerializeToString())
+    stream.send(pb.WorkRequest(acquire=pb.Acquire(count=1)).SerializeToString())
+    for _ in range(trips):
+        stream.send(next_request(block()).SerializeToString())
+    block()
+    stream.close_send()
+    reader.join(5)
+    stream.close()
+
+
+MODES = {"h2": run_h2, "transport": run_transport, "grpcio": run_grpcio, "client": run_client}
 
 
 def main() -> None:
