@@ -133,13 +133,13 @@ class Stream:
         data = _PREFIX.pack(0, len(message)) + message
         with self._lock:
             while data and self._ended is False and not self._half_closed:
-                window = min(self._h2.local_flow_control_window(self._id), self._h2.max_outbound_frame_size)
-                if window <= 0:
-                    self._writable.wait()
-                    continue
                 try:
+                    window = min(self._h2.local_flow_control_window(self._id), self._h2.max_outbound_frame_size)
+                    if window <= 0:
+                        self._writable.wait()
+                        continue
                     self._h2.send_data(self._id, data[:window])
-                except h2.exceptions.ProtocolError:  # the server closed the stream
+                except h2.exceptions.ProtocolError:  # the server closed the stream: receive says how
                     return
                 data = data[window:]
                 self._flush()
@@ -182,7 +182,10 @@ class Stream:
                         self._end(CallError(status.UNAVAILABLE, "keepalive watchdog timeout"))
                         continue
                     quiet = True
-                    self._h2.ping(b"dchain\x00\x00")
+                    try:
+                        self._h2.ping(b"dchain\x00\x00")
+                    except h2.exceptions.ProtocolError as error:
+                        self._end(CallError(status.UNAVAILABLE, f"the connection is closed: {error}"))
                     self._flush()
                     continue
                 quiet = False
