@@ -20,7 +20,7 @@ from .checks import for_task as checks_for_task
 from .context import WORKER_SECRET_ENTRY, Context
 from .limits import MAX_ACQUIRE, MAX_MESSAGE_BYTES
 from .security import token_metadata
-from .transport import CallError, Stream
+from .transport import CallError, Interrupted, Stream
 from .transport import status as grpc_status
 from .v1 import scheduler_pb2
 
@@ -72,6 +72,11 @@ _WORK = "/daisychain.v1.SchedulerService/Work"
 _BATCH_DELAY = 0.002
 # A batch this long goes out at once.
 _BATCH_MAX = 256
+# The reader thread takes over reading the stream once the caller has not
+# read it for this long (seconds): a block that runs longer (or a worker
+# that does something else) hears its revocations from then on, and a worker
+# of cheap blocks reads its own responses without waking a thread per block.
+_READ_DELAY = 0.002
 
 # Clients not closed yet, closed at interpreter exit: daisy 1.x has no close(),
 # so daisy's worker scripts end without one, and the releases they queued must
@@ -188,6 +193,16 @@ class Client:
                 )
             )
         )
+        # Who reads the stream: the caller itself while it waits for blocks
+        # (no thread in between), the reader thread once the caller has not
+        # for _READ_DELAY (for revocations while a block runs). The caller
+        # interrupts the reader thread's receive to take over.
+        self._turn = threading.Condition(threading.Lock())
+        self._caller_reading = False
+        self._caller_read_until = 0.0
+        self._reader_receiving = False
+        self._stream_over = False
+        self._received = False
         self._reader = threading.Thread(target=self._read, name="daisychain-client", daemon=True)
         self._reader.start()
         self._flusher = threading.Thread(target=self._flush_late, name="daisychain-client-flush", daemon=True)
@@ -284,10 +299,7 @@ class Client:
                 return None
             if self._failure is not None:
                 raise self._failure
-            self._top_up(waiting=True)
-            with self._arrived:
-                while not self._inbox:
-                    self._arrived.wait()
+            self._await_events()
             self._drain_events()
 
     def _drain_events(self) -> None:
@@ -437,60 +449,119 @@ class Client:
                     self._flush_batch()
                 self._flush_wanted.wait(_BATCH_DELAY)
 
-    def _read(self) -> None:
-        """Runs in a thread: turns responses into events for the worker's thread."""
-        received = False
+    def _await_events(self) -> None:
+        """Asks for the block the worker waits for, and reads the stream itself until an event arrives."""
+        with self._turn:
+            self._caller_reading = True
+            if self._reader_receiving:
+                self._stream.interrupt()  # the reader thread stops while the request goes out
         try:
-            while (message := self._stream.receive()) is not None:
-                response = scheduler_pb2.WorkResponse.FromString(message)
-                received = True
-                kind = response.WhichOneof("message")
-                if kind == "blocks":
-                    blocks = [block_from_wire(message) for message in response.blocks.blocks]
-                    with self._lock:
-                        self._handed_out.update((block.id, block) for block in blocks)
-                    self._post(blocks)
-                elif kind == "welcome":
-                    self.welcome = _welcome_from_wire(response.welcome)
-                    if self.welcome.protocol_version != PROTOCOL_VERSION:
-                        logger.warning(
-                            "the server speaks protocol version %d, this client %d",
-                            self.welcome.protocol_version,
-                            PROTOCOL_VERSION,
-                        )
-                elif kind == "revoked":
-                    with self._lock:
-                        revoked = self._handed_out.pop(response.revoked.block_id, None)
-                        if revoked is not None:
-                            self._revoked[revoked.id] = revoked
-                    logger.warning(
-                        "the server took block %d back: %s", response.revoked.block_id, response.revoked.reason
-                    )
-                elif kind == "shutdown":
-                    self._shutdown_reason = response.shutdown.reason
-                    self._post(_SHUTDOWN)
-                elif kind == "rejected":
-                    rejected = response.rejected
-                    about = rejected.about_block if rejected.HasField("about_block") else None
-                    self.rejections.append(Rejection(rejected.code, rejected.message, about))
-                    logger.warning("the server refused a request: %s", rejected.message)
-        except CallError as error:
-            if self._shutdown_reason is None:
-                details = error.details
-                code = error.code
-                if code == grpc_status.UNAVAILABLE and not received:
-                    # A worker started after the run ended finds no server: like
-                    # daisy 2.0, it has nothing to do (and says so).
-                    logger.warning(
-                        "no daisychain server at %s:%s (%s); no blocks to process", self.host, self.port, details
-                    )
-                    self._shutdown_reason = f"no server at {self.host}:{self.port}"
-                else:
-                    self._failure = ClientError(f"the work stream to {self.host}:{self.port} failed: {details}")
+            self._top_up(waiting=True)
+            with self._turn:
+                while self._reader_receiving:
+                    self._turn.wait()
+            while not self._inbox:
+                try:
+                    message = self._stream.receive()
+                except CallError as error:
+                    self._end(error)
+                    break
+                if message is None:
+                    self._end(None)
+                    break
+                self._handle(message)
         finally:
-            if self._failure is None and self._shutdown_reason is None:
-                self._failure = ClientError("the server ended the work stream")
+            with self._turn:
+                self._caller_reading = False
+                self._caller_read_until = time.monotonic()
+
+    def _read(self) -> None:
+        """Runs in a thread: reads the stream once the caller has not for _READ_DELAY."""
+        try:
+            while True:
+                with self._turn:
+                    while not self._stream_over:
+                        # The caller does not wake this thread when it stops reading: it looks again later.
+                        wait = _READ_DELAY
+                        if not self._caller_reading:
+                            wait -= time.monotonic() - self._caller_read_until
+                            if wait <= 0:
+                                break
+                        self._turn.wait(wait)
+                    if self._stream_over:
+                        return
+                    self._reader_receiving = True
+                try:
+                    message = self._stream.receive(interruptible=True)
+                    if message is None:
+                        self._end(None)
+                        return
+                    self._handle(message)
+                except Interrupted:
+                    continue
+                except CallError as error:
+                    self._end(error)
+                    return
+                finally:
+                    with self._turn:
+                        self._reader_receiving = False
+                        self._turn.notify_all()
+        finally:
+            self._end(None)
+
+    def _handle(self, message: bytes) -> None:
+        """Turns a response into state and events for the worker's thread (by whichever thread reads)."""
+        response = scheduler_pb2.WorkResponse.FromString(message)
+        self._received = True
+        kind = response.WhichOneof("message")
+        if kind == "blocks":
+            blocks = [block_from_wire(message) for message in response.blocks.blocks]
+            with self._lock:
+                self._handed_out.update((block.id, block) for block in blocks)
+            self._post(blocks)
+        elif kind == "welcome":
+            self.welcome = _welcome_from_wire(response.welcome)
+            if self.welcome.protocol_version != PROTOCOL_VERSION:
+                logger.warning(
+                    "the server speaks protocol version %d, this client %d",
+                    self.welcome.protocol_version,
+                    PROTOCOL_VERSION,
+                )
+        elif kind == "revoked":
+            with self._lock:
+                revoked = self._handed_out.pop(response.revoked.block_id, None)
+                if revoked is not None:
+                    self._revoked[revoked.id] = revoked
+            logger.warning("the server took block %d back: %s", response.revoked.block_id, response.revoked.reason)
+        elif kind == "shutdown":
+            self._shutdown_reason = response.shutdown.reason
             self._post(_SHUTDOWN)
+        elif kind == "rejected":
+            rejected = response.rejected
+            about = rejected.about_block if rejected.HasField("about_block") else None
+            self.rejections.append(Rejection(rejected.code, rejected.message, about))
+            logger.warning("the server refused a request: %s", rejected.message)
+
+    def _end(self, error: CallError | None) -> None:
+        """The stream ended (OK when ``error`` is None): the worker's thread hears it once."""
+        with self._turn:
+            if self._stream_over:
+                return
+            self._stream_over = True
+            self._turn.notify_all()
+        if error is not None and self._shutdown_reason is None:
+            if error.code == grpc_status.UNAVAILABLE and not self._received:
+                # A worker started after the run ended finds no server: like
+                # daisy 2.0, it has nothing to do (and says so).
+                logger.warning(
+                    "no daisychain server at %s:%s (%s); no blocks to process", self.host, self.port, error.details
+                )
+                self._shutdown_reason = f"no server at {self.host}:{self.port}"
+            else:
+                self._failure = ClientError(f"the work stream to {self.host}:{self.port} failed: {error.details}")
+        if self._failure is None and self._shutdown_reason is None:
+            self._failure = ClientError("the server ended the work stream")
+        self._post(_SHUTDOWN)
 
 
 def _welcome_from_wire(message: scheduler_pb2.Welcome) -> Welcome:

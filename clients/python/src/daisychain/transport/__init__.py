@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from .connection import Interrupted
 from .status import CallError
 from .stream import Stream
 
-__all__ = ["CallError", "Stream"]
+__all__ = ["CallError", "Interrupted", "Stream"]

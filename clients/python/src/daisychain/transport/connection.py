@@ -14,6 +14,10 @@ import ssl
 import threading
 
 
+class Interrupted(Exception):
+    """A receive was interrupted (its ``wake`` socket became readable)."""
+
+
 def _read(path: str, what: str) -> bytes:
     try:
         with open(path, "rb") as file:
@@ -91,13 +95,22 @@ class Connection:
             self._tls.write(data)
             self._flush_tls()
 
-    def receive(self, timeout: float | None) -> bytes | None:
+    def receive(self, timeout: float | None, wake: socket.socket | None = None) -> bytes | None:
         """What arrived (maybe b"" when only part of a TLS record did), None after ``timeout`` seconds of silence.
 
-        Raises EOFError when the server closed the connection.
+        With ``wake``, raises Interrupted (having read ``wake`` empty) once
+        ``wake`` is readable. Raises EOFError when the server closed the connection.
         """
-        if timeout is not None and not select.select([self._sock], [], [], timeout)[0]:
-            return None
+        if timeout is not None or wake is not None:
+            readable = select.select([self._sock] if wake is None else [self._sock, wake], [], [], timeout)[0]
+            if wake is not None and wake in readable:
+                try:
+                    wake.recv(4096)
+                except BlockingIOError:
+                    pass
+                raise Interrupted
+            if not readable:
+                return None
         data = self._sock.recv(262144)
         if not data:
             raise EOFError("Socket closed")

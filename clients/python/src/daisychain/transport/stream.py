@@ -7,6 +7,7 @@ grpcio's, whose hand-offs cost more than the round trip itself.
 
 from __future__ import annotations
 
+import socket
 import struct
 import threading
 from collections import deque
@@ -80,6 +81,10 @@ class Stream:
         self._ended: CallError | None | bool = False  # False while open; None once ended OK
         self._half_closed = False
         self._connection: Connection | None = None
+        # interrupt() makes a receive(interruptible=True) return.
+        self._wake_in, self._wake_out = socket.socketpair()
+        self._wake_in.setblocking(False)
+        self._wake_out.setblocking(False)
         authority = f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
         try:
             self._connection = Connection(host, port, tls, connect_timeout)
@@ -155,12 +160,20 @@ class Stream:
                     return
                 self._flush()
 
-    def receive(self) -> bytes | None:
+    def interrupt(self) -> None:
+        """Makes a ``receive(interruptible=True)`` raise Interrupted now, or the next one if none runs."""
+        try:
+            self._wake_out.send(b"x")
+        except OSError:  # full (an interrupt is pending anyway) or closed
+            pass
+
+    def receive(self, interruptible: bool = False) -> bytes | None:
         """The next message, None once the call ended OK; raises CallError when it ended otherwise.
 
-        Called by one thread at a time.
+        Called by one thread at a time. ``interruptible``: raises Interrupted on ``interrupt()``.
         """
         quiet = False
+        wake = self._wake_in if interruptible else None
         while True:
             if self._messages:
                 return self._messages.popleft()
@@ -171,7 +184,7 @@ class Stream:
                 raise ended
             assert self._connection is not None
             try:
-                data = self._connection.receive(self._keepalive[1] if quiet else self._keepalive[0])
+                data = self._connection.receive(self._keepalive[1] if quiet else self._keepalive[0], wake)
             except (OSError, EOFError) as error:
                 with self._lock:
                     self._end(CallError(status.UNAVAILABLE, str(error) or type(error).__name__))
@@ -259,3 +272,5 @@ class Stream:
             self._end(CallError(status.CANCELLED, "the call was closed"))
             if self._connection is not None:
                 self._connection.close()
+            self._wake_out.close()
+            self._wake_in.close()
