@@ -5,9 +5,9 @@ from __future__ import annotations
 import atexit
 import logging
 import os
-import queue
 import socket
 import threading
+import time
 import traceback
 import weakref
 from collections import deque
@@ -15,14 +15,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import grpc
-
 from .block import Block, BlockStatus, block_from_wire
 from .checks import for_task as checks_for_task
 from .context import WORKER_SECRET_ENTRY, Context
-from .limits import CLIENT_CHANNEL_OPTIONS, MAX_ACQUIRE, format_target
-from .security import channel_from_context, token_metadata
-from .v1 import scheduler_pb2, scheduler_pb2_grpc
+from .limits import MAX_ACQUIRE, MAX_MESSAGE_BYTES
+from .security import token_metadata
+from .transport import CallError, Interrupted, Stream
+from .transport import status as grpc_status
+from .v1 import scheduler_pb2
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +65,18 @@ class Welcome:
 _SHUTDOWN = object()
 _SUCCESS = scheduler_pb2.BLOCK_STATUS_SUCCESS
 _FAILED = scheduler_pb2.BLOCK_STATUS_FAILED
-# Ends the request stream: the server reads it as a half-close.
-_CLOSE = None
+_WORK = "/daisychain.v1.SchedulerService/Work"
+# Starts and releases wait in a batch for the next request to ride along with
+# (a release with the next Acquire: one message per block); a batch no request
+# follows goes out on its own after about this long (seconds).
+_BATCH_DELAY = 0.002
+# A batch this long goes out at once.
+_BATCH_MAX = 256
+# The reader thread takes over reading the stream once the caller has not
+# read it for this long (seconds): a block that runs longer (or a worker
+# that does something else) hears its revocations from then on, and a worker
+# of cheap blocks reads its own responses without waking a thread per block.
+_READ_DELAY = 0.002
 
 # Clients not closed yet, closed at interpreter exit: daisy 1.x has no close(),
 # so daisy's worker scripts end without one, and the releases they queued must
@@ -149,19 +159,28 @@ class Client:
         # with a condition the worker waits on when it has nothing to take.
         self._inbox: deque[object] = deque()
         self._arrived = threading.Condition(threading.Lock())
-        # To the request stream: WorkRequests, _CLOSE, and lists of starts
-        # (block ids) and releases, each list one batch that the worker
-        # appends to until the sending thread takes it (or anything else is
-        # queued after it), so that a batch costs one hand-off, not one per item.
-        self._outbox: queue.Queue[object] = queue.Queue()
-        self._batch: list[int | scheduler_pb2.Release] | None = None
-        self._batch_lock = threading.Lock()
+        # Starts (block ids) and releases not sent yet, in order; the caller's
+        # threads write requests straight to the stream under _write_lock.
+        self._write_lock = threading.Lock()
+        self._batch: list[int | scheduler_pb2.Release] = []
+        self._batch_since = 0.0
+        self._batches = 0  # how many batches were begun, for the flusher
+        self._flusher_parked = False
+        self._flush_wanted = threading.Condition(self._write_lock)
         # TLS and the worker token come from DAISY_CONTEXT (tls_ca, tls_cert, tls_key, worker_token): scripts need no change.
-        self._channel = channel_from_context(format_target(self.host, self.port), CLIENT_CHANNEL_OPTIONS, self.context)
-        stub = scheduler_pb2_grpc.SchedulerServiceStub(self._channel)
+        self._stream = Stream(
+            self.host,
+            self.port,
+            _WORK,
+            token_metadata(self.context.get("worker_token")),
+            tls_ca=self.context.get("tls_ca"),
+            tls_cert=self.context.get("tls_cert"),
+            tls_key=self.context.get("tls_key"),
+            max_message_bytes=MAX_MESSAGE_BYTES,
+        )
         # The pool's worker_secret proves that this stream is the process the pool started under
         # worker_id (the server refuses the id without it); empty for a worker started by hand.
-        self._put(
+        self._write(
             scheduler_pb2.WorkRequest(
                 hello=scheduler_pb2.Hello(
                     task_id=self.task_id,
@@ -174,9 +193,20 @@ class Client:
                 )
             )
         )
-        self._responses = stub.Work(self._requests(), metadata=token_metadata(self.context.get("worker_token")))
+        # Who reads the stream: the caller itself while it waits for blocks
+        # (no thread in between), the reader thread once the caller has not
+        # for _READ_DELAY (for revocations while a block runs). The caller
+        # interrupts the reader thread's receive to take over.
+        self._turn = threading.Condition(threading.Lock())
+        self._caller_reading = False
+        self._caller_read_until = 0.0
+        self._reader_receiving = False
+        self._stream_over = False
+        self._received = False
         self._reader = threading.Thread(target=self._read, name="daisychain-client", daemon=True)
         self._reader.start()
+        self._flusher = threading.Thread(target=self._flush_late, name="daisychain-client-flush", daemon=True)
+        self._flusher.start()
         _open_clients.add(self)
 
     @property
@@ -239,13 +269,16 @@ class Client:
             unstarted = [block.id for block, _ in self._ready]
             self._ready.clear()
             if unstarted:
-                self._put(scheduler_pb2.WorkRequest(give_back=scheduler_pb2.GiveBack(block_ids=unstarted)))
-        self._put(_CLOSE)
+                self._write(scheduler_pb2.WorkRequest(give_back=scheduler_pb2.GiveBack(block_ids=unstarted)))
+        with self._write_lock:
+            self._flush_batch()
+            self._flush_wanted.notify()  # the flusher sees _closed and ends
+        self._stream.close_send()
         # The server ends its side once it has read the half-close, so the
         # releases before it were processed; a server that never answers must
         # not keep the worker from exiting.
         self._reader.join(timeout=5)
-        self._channel.close()
+        self._stream.close()
 
     def _next_block(self) -> Block | None:
         if self._closed:
@@ -266,10 +299,7 @@ class Client:
                 return None
             if self._failure is not None:
                 raise self._failure
-            self._top_up(waiting=True)
-            with self._arrived:
-                while not self._inbox:
-                    self._arrived.wait()
+            self._await_events()
             self._drain_events()
 
     def _drain_events(self) -> None:
@@ -347,123 +377,191 @@ class Client:
             raise self._failure
         if self._closed:
             raise ClientError("the client is closed")
-        self._put(request)
+        self._write(request)
 
-    def _put(self, item: object) -> None:
-        """Queues a request (or _CLOSE) after everything queued before it."""
-        with self._batch_lock:
-            self._batch = None  # what is queued later goes after this
-            self._outbox.put(item)
+    def _write(self, request: scheduler_pb2.WorkRequest) -> None:
+        """Sends a request after the batch, an Acquire in one message with the batch's releases."""
+        with self._write_lock:
+            if request.WhichOneof("message") == "acquire" and any(not isinstance(entry, int) for entry in self._batch):
+                # Release and ask for the next block in one message (Releases.acquire).
+                self._flush_batch(request.acquire)
+                return
+            self._flush_batch()
+            self._stream.send(request.SerializeToString())
 
     def _batched(self, item: int | scheduler_pb2.Release) -> None:
-        """Queues a start (a block id) or a release in the current batch."""
-        with self._batch_lock:
+        """Queues a start (a block id) or a release in the batch."""
+        with self._write_lock:
             batch = self._batch
-            if batch is None:
-                batch = self._batch = []
-                self._outbox.put(batch)
+            if not batch:
+                self._batch_since = time.monotonic()
+                self._batches += 1
+                if self._flusher_parked:
+                    self._flusher_parked = False
+                    self._flush_wanted.notify()
             batch.append(item)
+            if len(batch) >= _BATCH_MAX:
+                self._flush_batch()
 
-    def _seal(self, batch: list[int | scheduler_pb2.Release]) -> None:
-        """The sending thread takes a batch: the worker appends no more to it."""
-        with self._batch_lock:
-            if self._batch is batch:
-                self._batch = None
+    def _flush_batch(self, acquire: scheduler_pb2.Acquire | None = None) -> None:
+        """Sends the batch (holding _write_lock).
 
-    def _requests(self) -> Iterator[scheduler_pb2.WorkRequest]:
-        """The request stream, read by gRPC's sending thread.
-
-        Starts (block ids) and releases queued while the previous message was
-        being sent go out together in one Releases (its ``started`` are read
-        first, which keeps every Start before its block's release); anything
-        else is sent as it is, in order.
+        Its starts go in the same Releases as its releases (the server reads
+        ``started`` first, which keeps every Start before its block's release).
         """
-        while True:
-            item: object = self._outbox.get()
-            starts: list[int] = []
-            releases: list[scheduler_pb2.Release] = []
-            while isinstance(item, list):
-                self._seal(item)
-                for entry in item:
-                    if isinstance(entry, int):
-                        starts.append(entry)
-                    else:
-                        releases.append(entry)
+        batch = self._batch
+        if not batch:
+            return
+        self._batch = []
+        starts = [entry for entry in batch if isinstance(entry, int)]
+        releases = [entry for entry in batch if not isinstance(entry, int)]
+        if releases and (starts or acquire is not None or len(releases) > 1):
+            request = scheduler_pb2.WorkRequest(
+                releases=scheduler_pb2.Releases(releases=releases, started=starts, acquire=acquire)
+            )
+        elif releases:
+            request = scheduler_pb2.WorkRequest(release=releases[0])
+        else:
+            request = scheduler_pb2.WorkRequest(start=scheduler_pb2.Start(block_ids=starts))
+        self._stream.send(request.SerializeToString())
+
+    def _flush_late(self) -> None:
+        """Runs in a thread: sends a batch that no request followed within _BATCH_DELAY.
+
+        It looks every _BATCH_DELAY while batches are being made, and sleeps
+        until the next one once none was for a while, so that a worker that
+        holds a block for long wakes no thread.
+        """
+        seen, idle = -1, 0
+        with self._write_lock:
+            while not self._closed:
+                if self._batches == seen and not self._batch:
+                    idle += 1
+                    if idle >= 50:
+                        self._flusher_parked = True
+                        self._flush_wanted.wait()
+                        idle = 0
+                        continue
+                else:
+                    idle = 0
+                seen = self._batches
+                if self._batch and time.monotonic() - self._batch_since >= _BATCH_DELAY:
+                    self._flush_batch()
+                self._flush_wanted.wait(_BATCH_DELAY)
+
+    def _await_events(self) -> None:
+        """Asks for the block the worker waits for, and reads the stream itself until an event arrives."""
+        with self._turn:
+            self._caller_reading = True
+            if self._reader_receiving:
+                self._stream.interrupt()  # the reader thread stops while the request goes out
+        try:
+            self._top_up(waiting=True)
+            with self._turn:
+                while self._reader_receiving:
+                    self._turn.wait()
+            while not self._inbox:
                 try:
-                    item = self._outbox.get_nowait()
-                except queue.Empty:
-                    item = _SHUTDOWN  # nothing further queued
-            then = None
-            if releases and isinstance(item, scheduler_pb2.WorkRequest) and item.WhichOneof("message") == "acquire":
-                # Release and ask for the next block in one message (Releases.acquire).
-                then, item = item.acquire, _SHUTDOWN  # merged: nothing left to send
-            if releases and (starts or then is not None or len(releases) > 1):
-                # The starts ride along: the server reads Releases.started before the releases.
-                yield scheduler_pb2.WorkRequest(
-                    releases=scheduler_pb2.Releases(releases=releases, started=starts, acquire=then)
-                )
-            elif releases:
-                yield scheduler_pb2.WorkRequest(release=releases[0])
-            elif starts:
-                yield scheduler_pb2.WorkRequest(start=scheduler_pb2.Start(block_ids=starts))
-            if item is _CLOSE:
-                return
-            if isinstance(item, scheduler_pb2.WorkRequest):
-                yield item
+                    message = self._stream.receive()
+                except CallError as error:
+                    self._end(error)
+                    break
+                if message is None:
+                    self._end(None)
+                    break
+                self._handle(message)
+        finally:
+            with self._turn:
+                self._caller_reading = False
+                self._caller_read_until = time.monotonic()
 
     def _read(self) -> None:
-        """Runs in a thread: turns responses into events for the worker's thread."""
-        received = False
+        """Runs in a thread: reads the stream once the caller has not for _READ_DELAY."""
         try:
-            for response in self._responses:
-                received = True
-                kind = response.WhichOneof("message")
-                if kind == "blocks":
-                    blocks = [block_from_wire(message) for message in response.blocks.blocks]
-                    with self._lock:
-                        self._handed_out.update((block.id, block) for block in blocks)
-                    self._post(blocks)
-                elif kind == "welcome":
-                    self.welcome = _welcome_from_wire(response.welcome)
-                    if self.welcome.protocol_version != PROTOCOL_VERSION:
-                        logger.warning(
-                            "the server speaks protocol version %d, this client %d",
-                            self.welcome.protocol_version,
-                            PROTOCOL_VERSION,
-                        )
-                elif kind == "revoked":
-                    with self._lock:
-                        revoked = self._handed_out.pop(response.revoked.block_id, None)
-                        if revoked is not None:
-                            self._revoked[revoked.id] = revoked
-                    logger.warning(
-                        "the server took block %d back: %s", response.revoked.block_id, response.revoked.reason
-                    )
-                elif kind == "shutdown":
-                    self._shutdown_reason = response.shutdown.reason
-                    self._post(_SHUTDOWN)
-                elif kind == "rejected":
-                    rejected = response.rejected
-                    about = rejected.about_block if rejected.HasField("about_block") else None
-                    self.rejections.append(Rejection(rejected.code, rejected.message, about))
-                    logger.warning("the server refused a request: %s", rejected.message)
-        except grpc.RpcError as error:
-            if self._shutdown_reason is None:
-                details = error.details() if isinstance(error, grpc.Call) else str(error)
-                code = error.code() if isinstance(error, grpc.Call) else None
-                if code == grpc.StatusCode.UNAVAILABLE and not received:
-                    # A worker started after the run ended finds no server: like
-                    # daisy 2.0, it has nothing to do (and says so).
-                    logger.warning(
-                        "no daisychain server at %s:%s (%s); no blocks to process", self.host, self.port, details
-                    )
-                    self._shutdown_reason = f"no server at {self.host}:{self.port}"
-                else:
-                    self._failure = ClientError(f"the work stream to {self.host}:{self.port} failed: {details}")
+            while True:
+                with self._turn:
+                    while not self._stream_over:
+                        # The caller does not wake this thread when it stops reading: it looks again later.
+                        wait = _READ_DELAY
+                        if not self._caller_reading:
+                            wait -= time.monotonic() - self._caller_read_until
+                            if wait <= 0:
+                                break
+                        self._turn.wait(wait)
+                    if self._stream_over:
+                        return
+                    self._reader_receiving = True
+                try:
+                    message = self._stream.receive(interruptible=True)
+                    if message is None:
+                        self._end(None)
+                        return
+                    self._handle(message)
+                except Interrupted:
+                    continue
+                except CallError as error:
+                    self._end(error)
+                    return
+                finally:
+                    with self._turn:
+                        self._reader_receiving = False
+                        self._turn.notify_all()
         finally:
-            if self._failure is None and self._shutdown_reason is None:
-                self._failure = ClientError("the server ended the work stream")
+            self._end(None)
+
+    def _handle(self, message: bytes) -> None:
+        """Turns a response into state and events for the worker's thread (by whichever thread reads)."""
+        response = scheduler_pb2.WorkResponse.FromString(message)
+        self._received = True
+        kind = response.WhichOneof("message")
+        if kind == "blocks":
+            blocks = [block_from_wire(message) for message in response.blocks.blocks]
+            with self._lock:
+                self._handed_out.update((block.id, block) for block in blocks)
+            self._post(blocks)
+        elif kind == "welcome":
+            self.welcome = _welcome_from_wire(response.welcome)
+            if self.welcome.protocol_version != PROTOCOL_VERSION:
+                logger.warning(
+                    "the server speaks protocol version %d, this client %d",
+                    self.welcome.protocol_version,
+                    PROTOCOL_VERSION,
+                )
+        elif kind == "revoked":
+            with self._lock:
+                revoked = self._handed_out.pop(response.revoked.block_id, None)
+                if revoked is not None:
+                    self._revoked[revoked.id] = revoked
+            logger.warning("the server took block %d back: %s", response.revoked.block_id, response.revoked.reason)
+        elif kind == "shutdown":
+            self._shutdown_reason = response.shutdown.reason
             self._post(_SHUTDOWN)
+        elif kind == "rejected":
+            rejected = response.rejected
+            about = rejected.about_block if rejected.HasField("about_block") else None
+            self.rejections.append(Rejection(rejected.code, rejected.message, about))
+            logger.warning("the server refused a request: %s", rejected.message)
+
+    def _end(self, error: CallError | None) -> None:
+        """The stream ended (OK when ``error`` is None): the worker's thread hears it once."""
+        with self._turn:
+            if self._stream_over:
+                return
+            self._stream_over = True
+            self._turn.notify_all()
+        if error is not None and self._shutdown_reason is None:
+            if error.code == grpc_status.UNAVAILABLE and not self._received:
+                # A worker started after the run ended finds no server: like
+                # daisy 2.0, it has nothing to do (and says so).
+                logger.warning(
+                    "no daisychain server at %s:%s (%s); no blocks to process", self.host, self.port, error.details
+                )
+                self._shutdown_reason = f"no server at {self.host}:{self.port}"
+            else:
+                self._failure = ClientError(f"the work stream to {self.host}:{self.port} failed: {error.details}")
+        if self._failure is None and self._shutdown_reason is None:
+            self._failure = ClientError("the server ended the work stream")
+        self._post(_SHUTDOWN)
 
 
 def _welcome_from_wire(message: scheduler_pb2.Welcome) -> Welcome:
