@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Client, SchedulerService, startServer } from '../../src/index.js';
+import { PROTOCOL_REVISION } from '../../src/wire/work-messages.js';
 import { lineTask } from '../support/line-task.js';
 
 const line = (blocks: number, timeout: number | null = null) => lineTask('t', blocks, { timeout });
@@ -23,7 +24,7 @@ test('the Welcome tells the client the protocol, the task timeout and the limits
     { ...client.welcome, serverVersion: typeof client.welcome?.serverVersion },
     {
       protocolVersion: 1,
-      protocolRevision: 3,
+      protocolRevision: PROTOCOL_REVISION,
       serverVersion: 'string',
       taskId: 't',
       workerId: 'w',
