@@ -162,6 +162,8 @@ test('SchedulerService/GetTaskStates answers grpcurl with the task states as JSO
         orphanedCount: '0',
         done: false,
         abandoned: false,
+        workerFailureCount: '0',
+        workerRestartCount: '0',
       },
     ],
   });
