@@ -35,6 +35,7 @@ const LAYERS = [
 const SIDE_FOLDERS = {
   arrays: { mayImport: ['geometry'] }, // Zarr, N5, HDF5
   'spatial-graphs': { mayImport: ['geometry'] }, // graph DB providers
+  tracking: { mayImport: ['geometry', 'model', 'arrays'] }, // done markers in daisy 2.0.0's layout (arrays: its atomic file writes)
 };
 const SIDE_IMPORTERS = ['workers', 'run', 'cli'];
 

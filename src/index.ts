@@ -23,3 +23,4 @@ export { type ProgressMode, PROGRESS_MODES } from './run/progress.js';
 export { type RunSummary } from './run/summary.js';
 export * from './arrays/index.js';
 export * from './spatial-graphs/index.js';
+export * from './tracking/index.js';

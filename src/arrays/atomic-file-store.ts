@@ -30,6 +30,11 @@ export class AtomicFileSystemStore extends FileSystemStore {
  * the first write into it fails for want of it.
  */
 export async function writeFileAtomically(file: string, value: Uint8Array): Promise<void> {
+  writeFileAtomicallySync(file, value);
+}
+
+/** `writeFileAtomically` for callers that are synchronous themselves (src/tracking): errors are thrown, not rejected. */
+export function writeFileAtomicallySync(file: string, value: Uint8Array): void {
   const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.partial`;
   try {
     try {
