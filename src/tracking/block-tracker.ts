@@ -189,6 +189,11 @@ export class BlockTracker {
       mkdirSync(this.#arrayDir(kind), { recursive: true });
       writeFileAtomicallySync(path.join(this.#arrayDir(kind), 'zarr.json'), Buffer.from(arrayMetadata(kind, this.gridShape)));
     }
+    // Both chunks exist from the start, zeros, as daisy 2.0.0 writes them.
+    if (this.cellCount > 0) {
+      writeFileAtomicallySync(this.#chunkFile('done'), this.#done);
+      writeFileAtomicallySync(this.#chunkFile('failures'), new Uint8Array(this.cellCount * 4));
+    }
     // The group's zarr.json last: a group without it is created again, never half-trusted.
     writeFileAtomicallySync(path.join(this.path, 'zarr.json'), Buffer.from(groupMetadata(this.hash)));
   }

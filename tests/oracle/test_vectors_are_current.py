@@ -66,3 +66,8 @@ def test_double_orphan_vector_is_current() -> None:
 
 def test_context_vector_is_current() -> None:
     assert daisy2_output("generate_context_vector.py") == (VECTORS / "context.json").read_text(encoding="utf-8")
+
+
+def test_tracking_hash_vector_is_current() -> None:
+    expected = (VECTORS / "tracking-hash.json").read_text(encoding="utf-8")
+    assert daisy2_output("generate_tracking_hash_vector.py") == expected
