@@ -27,7 +27,8 @@ const LAYERS = [
 ];
 
 /**
- * Folders beside the chain: libraries that build on geometry only, so that they
+ * Folders beside the chain: libraries that build on geometry (tracking also on the
+ * model's types and arrays' atomic writes), so that they
  * can be used (and later split off) without the scheduler. `importedBy` lists
  * the chain folders allowed to use them; the scheduling core up to
  * server|client stays free of storage code (zarrita, h5wasm, mongodb, sqlite).
