@@ -405,3 +405,11 @@ def test_worker_crashes_and_restarts_are_counted_in_the_task_state(tmp_path: Pat
     assert (state.worker_failure_count, state.worker_restart_count) == (1, 1)
     finish = [json.loads(line) for line in events.read_text().splitlines()][-1]
     assert (finish["failures"], finish["restarts"]) == (1, 1)
+
+
+def test_a_worker_process_loads_no_grpcio_and_no_tqdm() -> None:
+    # Workers start by the hundred: what only the driver and the control plane use stays unloaded in them.
+    probe = "import sys, daisychain, daisychain.driver.worker; print(sorted(m for m in ('grpc', 'tqdm') if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]"
+    assert daisy.Task.__module__ == "daisychain.driver.task", "and the driver's names still load on first use"

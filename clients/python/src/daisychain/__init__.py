@@ -31,15 +31,43 @@ long blocks under a timeout. ``daisychain.control.PipelineClient`` is the
 control plane of a long-running server.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from . import logging
 from .block import Block, BlockStatus
 from .client import Client, ClientError, Rejection, Welcome
 from .context import Context
-from .driver.progress import JsonProgressObserver
-from .driver.run import SerialServer, Server, run_blockwise
-from .driver.task import Pipeline, Task
-from .driver.task_state import TaskState
 from .geometry import Coordinate, Roi
+
+if TYPE_CHECKING:
+    from .driver.progress import JsonProgressObserver
+    from .driver.run import SerialServer, Server, run_blockwise
+    from .driver.task import Pipeline, Task
+    from .driver.task_state import TaskState
+
+# The driver's names load on first use: a worker process (which imports this
+# package) then loads neither grpcio, which only the control plane uses, nor tqdm.
+_DRIVER_NAMES = {
+    "JsonProgressObserver": "progress",
+    "SerialServer": "run",
+    "Server": "run",
+    "run_blockwise": "run",
+    "Pipeline": "task",
+    "Task": "task",
+    "TaskState": "task_state",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _DRIVER_NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'daisychain' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".driver.{module}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __version__ = "0.1.0"
 

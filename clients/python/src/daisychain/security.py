@@ -9,8 +9,11 @@ for both keeps the Python and TypeScript clients alike.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-import grpc
+if TYPE_CHECKING:
+    # grpcio is the control plane's; a worker's Work stream needs only token_metadata, so it does not load it.
+    import grpc
 
 Metadata = Sequence[tuple[str, str]]
 
@@ -31,6 +34,8 @@ def make_channel(
     tls_key: str | None = None,
 ) -> grpc.Channel:
     """A TLS channel trusting ``tls_ca`` (PEM path; with a client certificate and key under mTLS), plaintext without a CA."""
+    import grpc
+
     if tls_ca is None:
         if tls_cert is not None or tls_key is not None:
             raise ValueError("a client certificate needs the CA of the server too (tls_ca)")
