@@ -54,7 +54,8 @@ class Server:
     """daisy's Server: ``run_blockwise(tasks)`` runs them with worker processes and returns their TaskStates."""
 
     def __init__(self, stop_event: object = None):
-        self._stop_event = stop_event
+        # daisy 1.x's signature; a Ctrl-C (KeyboardInterrupt) is what stops a run here.
+        del stop_event
         self.hostname: str | None = None
         self.port: int | None = None
 
@@ -67,7 +68,7 @@ class Server:
             if task.process_function is None:
                 raise ValueError(f"task {task.task_id!r} has no process_function: a driver's tasks need one")
         echo = daisy_logging.get_log_mode() in ("console", "both")
-        with _run_directory() as run_dir, LocalServer(_log_dir(run_dir), run_dir) as server:
+        with _own_server() as (run_dir, server):
             self.hostname, self.port = server.host, server.port
             _call_init_callbacks(order, server)
             specs = [_task_spec(task, pipeline, _launch(task, run_dir, unbuffered=echo)) for task in order]
@@ -89,7 +90,7 @@ class SerialServer:
         for task in order:
             if task.process_function is None or task.spawns_workers:
                 raise ValueError(f"task {task.task_id!r}: serial runs need a process_function that takes a block")
-        with _run_directory() as run_dir, LocalServer(_log_dir(run_dir), run_dir) as server:
+        with _own_server() as (_, server):
             _call_init_callbacks(order, server)
             with PipelineClient(server.address) as control:
                 pipeline_id = _submit(
@@ -135,10 +136,12 @@ def run_blockwise(
 
 
 @contextlib.contextmanager
-def _run_directory() -> Iterator[Path]:
+def _own_server() -> Iterator[tuple[Path, LocalServer]]:
+    """The run's directory (payloads, the server's address and output; removed after) and its server."""
     run_dir = Path(tempfile.mkdtemp(prefix="daisychain-run-"))
     try:
-        yield run_dir
+        with LocalServer(_log_dir(run_dir), run_dir) as server:
+            yield run_dir, server
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
 
