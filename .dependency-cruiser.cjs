@@ -22,6 +22,7 @@ const LAYERS = [
   ['server', 'client'], // the two ends of the protocol: neither knows the other
   ['workers'], // worker pools and launchers
   ['pipelines'], // many pipelines in one server: the control plane, the one pipeline schema
+  ['state'], // a server's state directory: its pipelines brought back after a crash
   ['run'], // runBlockwise: server + workers in one call
   ['cli'], // nothing in src imports the CLI
 ];
@@ -38,7 +39,7 @@ const SIDE_FOLDERS = {
   'spatial-graphs': { mayImport: ['geometry'] }, // graph DB providers
   tracking: { mayImport: ['geometry', 'model', 'arrays'] }, // done markers in daisy 2.0.0's layout (arrays: its atomic file writes)
 };
-const SIDE_IMPORTERS = ['workers', 'run', 'cli'];
+const SIDE_IMPORTERS = ['workers', 'state', 'run', 'cli'];
 
 /** Generated protobuf-es code: imported only by WIRE, so that the protocol's shapes stay out of every other layer. */
 const GEN = 'gen';

@@ -54,6 +54,8 @@ export interface ServeInvocation {
   flatLogDir: boolean;
   /** Stop, as on SIGTERM, once stdin ends: the program that owns the server died or let it go. */
   exitWithStdin: boolean;
+  /** Keep the pipelines here and resume them when started again after a crash; null: in memory only. */
+  stateDir: string | null;
 }
 
 /** The operator commands: a server's control plane at `server` (`host:port`). */
@@ -135,7 +137,7 @@ const SERVER_SECURITY: OptionSpecs = {
 };
 const OPTIONS: Record<CommandName, OptionSpecs> = {
   run: { ...HELP, ...SERVER_SECURITY, progress: { type: 'string' }, 'log-dir': { type: 'string' }, listen: { type: 'string' } },
-  serve: { ...HELP, ...SERVER_SECURITY, progress: { type: 'string' }, listen: { type: 'string' }, 'log-dir': { type: 'string' }, 'keep-running': { type: 'boolean' }, 'address-file': { type: 'string' }, 'flat-log-dir': { type: 'boolean' }, 'exit-with-stdin': { type: 'boolean' } },
+  serve: { ...HELP, ...SERVER_SECURITY, progress: { type: 'string' }, listen: { type: 'string' }, 'log-dir': { type: 'string' }, 'keep-running': { type: 'boolean' }, 'address-file': { type: 'string' }, 'flat-log-dir': { type: 'boolean' }, 'exit-with-stdin': { type: 'boolean' }, 'state-dir': { type: 'string' } },
   submit: { ...HELP, ...SERVER, wait: { type: 'boolean' }, progress: { type: 'string' }, 'worker-token-out': { type: 'string' } },
   status: { ...HELP, ...SERVER },
   watch: { ...HELP, ...SERVER, progress: { type: 'string' } },
@@ -206,7 +208,7 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
       const pipeline = onePositional(positionals, command, 'pipeline file', false);
       const keepRunning = options.has('keep-running');
       if (keepRunning && pipeline === null) throw new UsageError('--keep-running needs a pipeline file: without one, serve runs until it is stopped anyway', command);
-      return { kind: 'serve', security: serverSecurity(options, command), pipeline, progress, listen: listenAddress(options.get('listen'), command), logDir, keepRunning, addressFile: options.get('address-file') ?? null, flatLogDir: options.has('flat-log-dir'), exitWithStdin: options.has('exit-with-stdin') };
+      return { kind: 'serve', security: serverSecurity(options, command), pipeline, progress, listen: listenAddress(options.get('listen'), command), logDir, keepRunning, addressFile: options.get('address-file') ?? null, flatLogDir: options.has('flat-log-dir'), exitWithStdin: options.has('exit-with-stdin'), stateDir: nonEmpty(options.get('state-dir'), '--state-dir', command) };
     }
     case 'submit':
       return { kind: 'submit', security: clientSecurity(options), pipeline: onePositional(positionals, command, 'pipeline file', true)!, server: serverAddress(options, command), wait: options.has('wait'), progress, workerTokenOut: options.get('worker-token-out') ?? null };
@@ -296,4 +298,11 @@ function listenAddress(value: string | undefined, command: 'run' | 'serve'): Lis
     if (error instanceof ListenAddressError) throw new UsageError(error.message, command);
     throw error;
   }
+}
+
+/** An optional path flag: absent is null, an empty value is refused (it would silently mean the working directory). */
+function nonEmpty(value: string | undefined, flag: string, command: CommandName): string | null {
+  if (value === undefined) return null;
+  if (value.trim() === '') throw new UsageError(`${flag} needs a directory, got an empty value`, command);
+  return value;
 }

@@ -2,12 +2,16 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { formatContext } from '../client/context.js';
+import type { Task } from '../model/task.js';
+import { taskToSpecData } from '../model/task-spec.js';
 import type { Pipeline } from '../pipelines/pipeline.js';
 import { PipelineRegistry } from '../pipelines/pipeline-registry.js';
 import { loadPipelineSpec } from '../run/pipeline-file.js';
 import { runBlockwise } from '../run/run-blockwise.js';
 import { type Endpoint, serveForever, serveUntilDone } from '../run/serve-until-done.js';
 import { Authorizer } from '../server/authorization.js';
+import { DurablePipelines, type Restored } from '../state/durable-pipelines.js';
+import { StateDir } from '../state/state-dir.js';
 import type { RunInvocation, ServeInvocation } from './arguments.js';
 import { serverSecurity } from './security.js';
 
@@ -47,34 +51,69 @@ async function serve(invocation: ServeInvocation, ownerGone: AbortSignal | undef
   const security = serverSecurity(invocation.security, invocation.listen);
   const logDirOf = invocation.flatLogDir ? () => logRoot : (pipeline: Pipeline) => join(logRoot, pipeline.id);
   const registry = new PipelineRegistry({ logDirOf, authorizer: new Authorizer(security.tokens) });
+  // Read before anything listens: a file that would be refused is refused before a restart touches the state directory.
+  const declared = invocation.pipeline === null ? null : loadPipelineSpec(invocation.pipeline);
+  const durable = invocation.stateDir === null ? null : await resumeFrom(invocation.stateDir, registry);
   const listen = {
     ...(ownerGone === undefined ? {} : { signal: ownerGone }),
     host: invocation.listen.host,
     port: invocation.listen.port,
     progress: invocation.progress,
     security: { tls: security.tls, workerContext: security.workerContext },
+    // A stop is not an end: what it does to the pipelines must not reach their records, so that they resume.
+    ...(durable === null ? {} : { onStopping: () => durable.pipelines.close() }),
   };
-  if (invocation.pipeline === null) {
-    await serveForever(registry, {
+  const listening = (endpoint: Endpoint, pipeline: Pipeline | null): void => {
+    announce(endpoint, pipeline);
+    if (invocation.addressFile !== null) writeAddressFile(invocation.addressFile, endpoint.address);
+    if (durable !== null) durable.pipelines.startRestored(durable.restored);
+  };
+  try {
+    if (declared === null) {
+      await serveForever(registry, { ...listen, announce: (endpoint) => listening(endpoint, null) });
+      return true;
+    }
+    const { spec, tasks } = declared;
+    const pipeline =
+      (durable === null ? undefined : sameDeclaration(durable.restored.pipelines, tasks, spec.name ?? '', spec.resources)) ??
+      registry.create(tasks, { name: spec.name ?? '', resources: spec.resources, ...(security.tokens.workerToken === undefined ? {} : { workerToken: security.tokens.workerToken }) });
+    const summary = await serveUntilDone(registry, pipeline, {
       ...listen,
-      announce: (endpoint) => {
-        announce(endpoint, null);
-        if (invocation.addressFile !== null) writeAddressFile(invocation.addressFile, endpoint.address);
-      },
+      keepRunning: invocation.keepRunning,
+      announce: (endpoint) => listening(endpoint, pipeline),
     });
-    return true;
+    return summary.succeeded;
+  } finally {
+    durable?.pipelines.close();
   }
-  const { spec, tasks } = loadPipelineSpec(invocation.pipeline);
-  const pipeline = registry.create(tasks, { name: spec.name ?? '', resources: spec.resources, ...(security.tokens.workerToken === undefined ? {} : { workerToken: security.tokens.workerToken }) });
-  const summary = await serveUntilDone(registry, pipeline, {
-    ...listen,
-    keepRunning: invocation.keepRunning,
-    announce: (endpoint) => {
-      announce(endpoint, pipeline);
-      if (invocation.addressFile !== null) writeAddressFile(invocation.addressFile, endpoint.address);
-    },
+}
+
+/** Opens the state directory, stops what a crashed server left running, and brings its pipelines back into the registry. */
+async function resumeFrom(stateDir: string, registry: PipelineRegistry): Promise<{ pipelines: DurablePipelines; restored: Restored }> {
+  const state = StateDir.open(stateDir);
+  const pipelines = new DurablePipelines(state, registry);
+  let restored: Restored;
+  try {
+    restored = await pipelines.restore();
+  } catch (error) {
+    pipelines.close();
+    throw error;
+  }
+  const running = restored.pipelines.filter((pipeline) => pipeline.status === 'running').length;
+  if (restored.pipelines.length + restored.ended.length > 0) {
+    const stopped = restored.stoppedWorkers === 0 ? '' : `; stopped ${restored.stoppedWorkers} worker processes of the previous server`;
+    process.stderr.write(`daisychain: state directory ${state.path}: resuming ${running} running pipelines, ${restored.pipelines.length - running} cancelled, ${restored.ended.length} ended before${stopped}\n`);
+  }
+  return { pipelines, restored };
+}
+
+/** The running restored pipeline that a pipeline file declares again, if any: serving the file resumes it rather than starting over. */
+function sameDeclaration(restored: readonly Pipeline[], tasks: readonly Task[], name: string, resources: Readonly<Record<string, number>> | undefined): Pipeline | undefined {
+  const declared = JSON.stringify({ name, tasks: tasks.map(taskToSpecData), resources: resources ?? {} });
+  return restored.find((pipeline) => {
+    const view = pipeline.view();
+    return pipeline.status === 'running' && JSON.stringify({ name: view.spec.name, tasks: view.spec.tasks, resources: view.spec.resources ?? {} }) === declared;
   });
-  return summary.succeeded;
 }
 
 /**

@@ -16,6 +16,7 @@ import { SpecError } from '../pipelines/pipeline-spec.js';
 import { PipelineError } from '../run/pipeline-file.js';
 import { ListenError } from '../run/serve-until-done.js';
 import { escapeForTerminal } from '../run/terminal-text.js';
+import { StateDirError } from '../state/state-dir.js';
 import { LogDirError } from '../workers/log-paths.js';
 import { type CommandName, type Invocation, parseCommandLine, UsageError } from './arguments.js';
 import { runCommand, serveCommand } from './commands.js';
@@ -28,7 +29,7 @@ const EXIT_BLOCKS_FAILED = 1;
 const EXIT_WRONG_INPUT = 2;
 
 /** Errors that mean the input was wrong, not the program: reported in one line. */
-const WRONG_INPUT_ERRORS = [UsageError, PipelineError, TaskValidationError, ListenError, ContextError, LogDirError, ControlError, SpecError, SecurityError, TokenError];
+const WRONG_INPUT_ERRORS = [UsageError, PipelineError, TaskValidationError, ListenError, ContextError, LogDirError, ControlError, SpecError, SecurityError, TokenError, StateDirError];
 
 async function main(argv: readonly string[]): Promise<number> {
   let invocation: Invocation;

@@ -135,6 +135,14 @@ ${PROGRESS_OPTION}
                        DIR/<pipeline id>/<task>/ (for one pipeline at a time)
   --exit-with-stdin    stop, as on SIGTERM, once stdin ends (for a server that a
                        program starts and holds a pipe to: it never outlives it)
+  --state-dir DIR      keep every pipeline in DIR; started again on DIR after a
+                       crash (even SIGKILL) or a stop, the server resumes the
+                       pipelines that were running: done blocks do not run
+                       again, blocks held at the crash do, and the workers
+                       the old server started are stopped and replaced. With
+                       PIPELINE, a running pipeline of DIR with the same
+                       declaration is resumed rather than submitted again. A
+                       stop (SIGINT, SIGTERM) leaves them to resume too.
 ${HELP_OPTION}
 
 ${SERVER_SECURITY_OPTIONS}

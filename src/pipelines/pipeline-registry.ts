@@ -41,6 +41,8 @@ export interface SubmitOptions {
   workerToken?: string;
   /** The pipeline's budget of resources (a file's or a spec's `resources`, runBlockwise's option): what its tasks' `requires` draw from. */
   resources?: Readonly<Record<string, number>> | undefined;
+  /** When it was first submitted (a pipeline a restarted server brings back keeps its time); default now. */
+  submittedAt?: Date;
 }
 
 /** A pipeline id that names no pipeline, or an empty one where several are held: the status a call ends with. */
@@ -136,7 +138,7 @@ export class PipelineRegistry extends EventEmitter<PipelineRegistryEvents> {
       this.authorizer.setWorkerToken(id, options.workerToken);
       workerToken = options.workerToken;
     }
-    const pipeline = new Pipeline(id, name, tasks, workerToken, resources ?? {});
+    const pipeline = new Pipeline(id, name, tasks, workerToken, resources ?? {}, options.submittedAt);
     this.pipelines.set(id, pipeline);
     pipeline.once('ended', () => this.emit('ended', pipeline));
     this.emit('submitted', pipeline);

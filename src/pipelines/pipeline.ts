@@ -39,12 +39,13 @@ export class PipelineEndedError extends Error {
  */
 export class Pipeline extends EventEmitter<PipelineEvents> {
   readonly service: SchedulerService;
-  readonly submittedAt = new Date();
+  readonly submittedAt: Date;
   private finalStatus: PipelineStatus | null = null;
   private reason = '';
   private finished: Date | null = null;
   private readonly pools: WorkerProcessPool[] = [];
   private poolsStopped: Promise<void> = Promise.resolve();
+  private workersStarted = false;
 
   constructor(
     readonly id: string,
@@ -54,8 +55,10 @@ export class Pipeline extends EventEmitter<PipelineEvents> {
     readonly workerToken = '',
     /** Its budget: the sum of `requires` over the live worker processes its pools run never exceeds it (empty: no task requires anything). */
     readonly resources: Readonly<Record<string, number>> = {},
+    submittedAt?: Date,
   ) {
     super();
+    this.submittedAt = submittedAt ?? new Date();
     this.service = new SchedulerService(tasks, { pipelineId: id });
     if (this.service.finished) setImmediate(() => this.end());
     else this.service.once('finished', () => this.end());
@@ -91,6 +94,9 @@ export class Pipeline extends EventEmitter<PipelineEvents> {
    * directory cannot be used.
    */
   startWorkers(endpoint: DialEndpoint, logDir: string): void {
+    // Once: a server that resumes a pipeline and then serves it as its file's may be asked twice.
+    if (this.workersStarted) return;
+    this.workersStarted = true;
     const launched = this.service.tasks.filter((task) => task.workerCommand !== null);
     if (launched.length === 0) return;
     prepareTaskLogDirs(

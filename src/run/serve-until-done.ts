@@ -65,6 +65,12 @@ export interface ServeUntilDoneOptions {
   keepRunning?: boolean;
   /** TLS, and the DAISY_CONTEXT entries of the workers the server starts; the tokens are the registry's authorizer. */
   security?: PipelineServerSecurity;
+  /**
+   * Called once the server is told to stop (signal, abort), before anything
+   * is cancelled or stopped: a durable server stops recording here, so that
+   * what the stop does to its pipelines is not taken for their fate.
+   */
+  onStopping?: () => void;
 }
 
 /** Raised when the server cannot listen where it was asked to (address in use, unknown host). */
@@ -114,6 +120,7 @@ export async function serveUntilDone(registry: PipelineRegistry, pipeline: Pipel
     registry.start(pipeline);
     workers = await options.startWorkers?.(endpoint);
     await Promise.race([pipeline.whenEnded(), stopped]);
+    if (interrupted) options.onStopping?.();
     // A signal while draining stops the workers without waiting out the drain.
     if (!interrupted) await Promise.race([Promise.all([pipeline.workersExited(), workers?.drain()]), stopped]);
     if (options.keepRunning === true && !interrupted) {
@@ -124,6 +131,7 @@ export async function serveUntilDone(registry: PipelineRegistry, pipeline: Pipel
       printSummary(summary, progressMode === 'auto' ? 'lines' : progressMode, out);
       const logging = logPipelines(registry, out);
       await stopped;
+      options.onStopping?.();
       await registry.close();
       logging.off();
       return summary;
@@ -160,6 +168,7 @@ export async function serveForever(registry: PipelineRegistry, options: ServeUnt
   try {
     options.announce?.(endpoint);
     await stopped;
+    options.onStopping?.();
     await registry.close();
   } finally {
     options.signal?.removeEventListener('abort', stopRun);

@@ -36,6 +36,8 @@ export interface WorkerEvent {
   workerId: string;
   kind: 'started' | 'exited' | 'restarting' | 'abandoned';
   detail: string;
+  /** The process, on 'started' and 'exited' (a durable server records who to stop after a crash). */
+  pid?: number;
 }
 
 interface LiveWorker {
@@ -196,7 +198,7 @@ export class WorkerProcessPool {
     }
     const worker: LiveWorker = { id, child, consecutiveFailures: 0, released: 0, stoppedBy: null, holdsSlot };
     this.live.set(id, worker);
-    this.emitEvent(id, 'started', `pid ${child.pid ?? '?'}: ${this.command.join(' ')}`);
+    this.emitEvent(id, 'started', `pid ${child.pid ?? '?'}: ${this.command.join(' ')}`, child.pid);
     this.exits.push(
       new Promise<void>((resolve) => {
         child.once('error', (error) => {
@@ -234,7 +236,7 @@ export class WorkerProcessPool {
     // Its streams are bound already (or gone with it); a later Hello with its id binds to nothing.
     this.service.forgetWorker(this.taskId, worker.id);
     const how = spawnError !== null ? `could not start: ${spawnError}` : signal !== null ? `killed by ${signal}` : `exited with status ${code}`;
-    this.emitEvent(worker.id, 'exited', how);
+    this.emitEvent(worker.id, 'exited', how, worker.child.pid);
     if (this.stopping || this.service.state(this.taskId).isOver()) return;
     // A clean exit of a worker that did some work is its own business (it
     // may process a fixed share); anything else counts against the cap.
@@ -257,7 +259,7 @@ export class WorkerProcessPool {
     this.spawnWorker();
   }
 
-  private emitEvent(workerId: string, kind: WorkerEvent['kind'], detail: string): void {
-    this.options.onEvent?.({ taskId: this.taskId, workerId, kind, detail });
+  private emitEvent(workerId: string, kind: WorkerEvent['kind'], detail: string, pid?: number): void {
+    this.options.onEvent?.({ taskId: this.taskId, workerId, kind, detail, ...(pid === undefined ? {} : { pid }) });
   }
 }

@@ -1,0 +1,224 @@
+/**
+ * `daisychain serve --state-dir` as an operator uses it: a real server
+ * process, SIGKILLed mid-run and started again on the same address and
+ * directory. The run finishes; no block is lost; the blocks that run twice
+ * are at most those held at the kill; the worker processes of the killed
+ * server are stopped before the new one starts its own; a cancelled pipeline
+ * stays cancelled; a stop (SIGTERM) resumes like a crash; a directory in use
+ * or a record that is not one is refused in one line.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const workerScript = fileURLToPath(new URL('../fixtures/record-worker.js', import.meta.url));
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runCli(args: string[]): Promise<Result> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+interface Service {
+  child: ChildProcess;
+  port: number;
+  address: string;
+  stderr: () => string;
+  exit: Promise<number | null>;
+}
+
+/** `daisychain serve --state-dir` (with `args`), once it says where it listens. */
+async function startService(args: string[]): Promise<Service> {
+  const child = spawn(process.execPath, [cli, 'serve', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const match = /listening on 127\.0\.0\.1:(\d+)/.exec(stderr);
+      if (match !== null) resolve(Number(match[1]));
+    });
+    void exit.then(() => reject(new Error(`serve exited: ${stderr}`)));
+  });
+  return { child, port, address: `127.0.0.1:${port}`, stderr: () => stderr, exit };
+}
+
+function recordedBlocks(file: string): number[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((entry) => entry !== '')
+    .map((entry) => Number(entry.split(' ')[1]));
+}
+
+async function until(what: string, condition: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const BLOCKS = 60;
+const WORKERS = 2;
+
+function writePipeline(dir: string, records: string): string {
+  const file = join(dir, 'pipeline.yaml');
+  const task = {
+    taskId: 'p',
+    totalRoi: { offset: [0], shape: [10 * BLOCKS] },
+    readRoi: { offset: [0], shape: [10] },
+    writeRoi: { offset: [0], shape: [10] },
+    readWriteConflict: false,
+    numWorkers: WORKERS,
+    workerCommand: [process.execPath, workerScript],
+    workerEnv: { RECORD_FILE: records, BLOCK_DELAY_MS: '25' },
+  };
+  writeFileSync(file, `name: durable\ntasks:\n  - ${JSON.stringify(task)}\n`);
+  return file;
+}
+
+/** Every block ran, and the blocks that ran twice are at most those the workers held at the kills. */
+function assertEveryBlockOnce(records: string, kills: number): void {
+  const counts = new Map<number, number>();
+  for (const block of recordedBlocks(records)) counts.set(block, (counts.get(block) ?? 0) + 1);
+  for (let block = 0; block < BLOCKS; block++) assert.ok((counts.get(block) ?? 0) >= 1, `block ${block} never ran`);
+  const twice = [...counts.values()].reduce((sum, count) => sum + count - 1, 0);
+  // A worker holds one block at a time (prefetch 1): at most WORKERS blocks were held at each kill.
+  assert.ok(twice <= WORKERS * kills, `${twice} blocks ran more than once after ${kills} kills of a server with ${WORKERS} workers holding one block each`);
+}
+
+function poolPids(stateDir: string, pipelineId: string): number[] {
+  const workers = JSON.parse(readFileSync(join(stateDir, 'pipelines', pipelineId, 'workers.json'), 'utf8')) as { pid: number }[];
+  return workers.map((worker) => worker.pid);
+}
+
+test('a server SIGKILLed mid-run and started again on its state directory finishes the run: done blocks do not run again, its old workers are stopped', { timeout: 180_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'daisychain-restart-'));
+  const stateDir = join(dir, 'state');
+  const records = join(dir, 'records.txt');
+  const pipelineFile = writePipeline(dir, records);
+  let service = await startService(['--listen', '127.0.0.1:0', '--state-dir', stateDir, '--log-dir', join(dir, 'logs')]);
+  const port = service.port;
+  try {
+    const submitted = await runCli(['submit', pipelineFile, '--server', service.address]);
+    assert.equal(submitted.code, 0, submitted.stderr);
+    const id = submitted.stdout.trim();
+    await until('a third of the blocks ran', () => recordedBlocks(records).length >= BLOCKS / 3);
+    const oldWorkers = poolPids(stateDir, id);
+    assert.equal(oldWorkers.length, WORKERS);
+    service.child.kill('SIGKILL');
+    await service.exit;
+
+    service = await startService(['--listen', `127.0.0.1:${port}`, '--state-dir', stateDir, '--log-dir', join(dir, 'logs')]);
+    assert.match(service.stderr(), /resuming 1 running pipelines/);
+    // Stopped before the new server listened: a pool never runs twice over.
+    for (const pid of oldWorkers) assert.equal(isAlive(pid), false, `worker ${pid} of the killed server still runs`);
+    const watched = await runCli(['watch', id, '--server', service.address, '--progress', 'none']);
+    assert.equal(watched.code, 0, watched.stderr);
+    assertEveryBlockOnce(records, 1);
+    const status = await runCli(['status', id, '--server', service.address]);
+    assert.match(status.stdout, /succeeded/);
+  } finally {
+    service.child.kill('SIGKILL');
+  }
+});
+
+test('a cancelled pipeline stays cancelled across a crash; a stop with SIGTERM resumes a running one', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'daisychain-restart-cancel-'));
+  const stateDir = join(dir, 'state');
+  const records = join(dir, 'records.txt');
+  const pipelineFile = writePipeline(dir, records);
+  const serveArgs = (port: number) => ['--listen', `127.0.0.1:${port}`, '--state-dir', stateDir, '--log-dir', join(dir, 'logs')];
+  let service = await startService(serveArgs(0));
+  const port = service.port;
+  try {
+    const first = (await runCli(['submit', pipelineFile, '--server', service.address])).stdout.trim();
+    const cancelled = await runCli(['cancel', first, '--server', service.address, '--reason', 'wrong input']);
+    assert.equal(cancelled.code, 0, cancelled.stderr);
+    const second = (await runCli(['submit', pipelineFile, '--server', service.address])).stdout.trim();
+    await until('blocks of the second pipeline ran', () => recordedBlocks(records).length >= 5);
+    // A stop, not a crash: the server cancels nothing it would have to resume.
+    service.child.kill('SIGTERM');
+    assert.equal(await service.exit, 0);
+    service = await startService(serveArgs(port));
+    assert.match(service.stderr(), /resuming 1 running pipelines, 1 cancelled/);
+    const status = await runCli(['status', first, '--server', service.address]);
+    assert.match(status.stdout, /cancelled/);
+    assert.match(status.stdout, /wrong input/);
+    const watched = await runCli(['watch', second, '--server', service.address, '--progress', 'none']);
+    assert.equal(watched.code, 0, watched.stderr);
+  } finally {
+    service.child.kill('SIGKILL');
+  }
+});
+
+test('serve FILE --state-dir run again after a crash resumes the same pipeline rather than submitting it anew', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'daisychain-restart-file-'));
+  const stateDir = join(dir, 'state');
+  const records = join(dir, 'records.txt');
+  const pipelineFile = writePipeline(dir, records);
+  const args = (port: number) => [pipelineFile, '--listen', `127.0.0.1:${port}`, '--state-dir', stateDir, '--log-dir', join(dir, 'logs'), '--progress', 'none'];
+  let service = await startService(args(0));
+  const id = /pipeline (\S+);/.exec(service.stderr())![1]!;
+  await until('a third of the blocks ran', () => recordedBlocks(records).length >= BLOCKS / 3);
+  service.child.kill('SIGKILL');
+  await service.exit;
+  service = await startService(args(service.port));
+  try {
+    assert.match(service.stderr(), new RegExp(`pipeline ${id};`));
+    assert.equal(await service.exit, 0, service.stderr());
+    assertEveryBlockOnce(records, 1);
+  } finally {
+    service.child.kill('SIGKILL');
+  }
+});
+
+test('a state directory in use by a live server, or holding a record that is not one, is refused in one line with exit status 2', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'daisychain-state-refused-'));
+  const stateDir = join(dir, 'state');
+  const service = await startService(['--listen', '127.0.0.1:0', '--state-dir', stateDir]);
+  try {
+    const second = await runCli(['serve', '--listen', '127.0.0.1:0', '--state-dir', stateDir]);
+    assert.equal(second.code, 2, second.stderr);
+    assert.match(second.stderr, /^daisychain: state directory .* is in use by another server \(pid \d+\)/);
+    assert.equal(second.stderr.trimEnd().split('\n').length, 1);
+  } finally {
+    service.child.kill('SIGKILL');
+    await service.exit;
+  }
+  // The lock of the killed server is taken over; a broken record is named.
+  mkdirSync(join(stateDir, 'pipelines', 'broken'), { recursive: true });
+  writeFileSync(join(stateDir, 'pipelines', 'broken', 'pipeline.json'), '{"format": 1, "id": "broken"');
+  const refused = await runCli(['serve', '--listen', '127.0.0.1:0', '--state-dir', stateDir]);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /pipelines\/broken\/pipeline\.json is not JSON/);
+  const empty = await runCli(['serve', '--state-dir', '']);
+  assert.equal(empty.code, 2);
+  assert.match(empty.stderr, /--state-dir needs a/);
+});
