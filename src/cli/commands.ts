@@ -45,7 +45,7 @@ export async function serveCommand(invocation: ServeInvocation): Promise<boolean
 async function serve(invocation: ServeInvocation, ownerGone: AbortSignal | undefined): Promise<boolean> {
   const logRoot = resolve(invocation.logDir);
   const security = serverSecurity(invocation.security, invocation.listen);
-  const logDirOf = invocation.flatLogDir ? () => logRoot : (pipeline: Pipeline) => join(logRoot, pipeline.id);
+  const logDirOf = invocation.flatLogDir ? () => logRoot : (pipeline: { readonly id: string }) => join(logRoot, pipeline.id);
   const registry = new PipelineRegistry({ logDirOf, authorizer: new Authorizer(security.tokens) });
   const listen = {
     ...(ownerGone === undefined ? {} : { signal: ownerGone }),
