@@ -143,6 +143,7 @@ export class BlockTracker {
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
   #flushError: unknown = null;
+  #journalOn = false;
   #journalFd: number | null = null;
   readonly #record = Buffer.alloc(RECORD_BYTES);
 
@@ -179,7 +180,9 @@ export class BlockTracker {
     const group = readJson(groupFile);
     if (group === undefined) {
       tracker.#create();
-      if (options.journal ?? true) tracker.#openJournal();
+      // A journal without its group (the group removed, the file left) belongs to no task: dropped.
+      rmSync(tracker.#journalFile(), { force: true });
+      tracker.#journalOn = options.journal ?? true;
       return tracker;
     }
     if (group.zarr_format !== 3 || group.node_type !== 'group') {
@@ -194,37 +197,42 @@ export class BlockTracker {
       );
     }
     for (const kind of ['done', 'failures'] as const) tracker.#load(kind);
-    if (options.journal ?? true) tracker.#openJournal();
+    if (options.journal ?? true) tracker.#replayJournal();
     return tracker;
   }
 
-  /** The marks a killed process journaled but never flushed are replayed (and flushed), then the journal is opened for appending. */
-  #openJournal(): void {
-    const file = path.join(this.path, JOURNAL_FILE);
+  /** Replays the marks a killed process journaled but never flushed, and writes them to the chunks. */
+  #replayJournal(): void {
+    this.#journalOn = true;
+    const file = this.#journalFile();
     const bytes = readChunkFile(file);
-    if (bytes !== undefined && bytes.length >= RECORD_BYTES) {
-      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      // A torn last record (a crash of the machine mid-write) is dropped: its block runs again.
-      for (let at = 0; at + RECORD_BYTES <= bytes.length; at += RECORD_BYTES) {
-        const cell = view.getUint32(at, true);
-        const value = view.getUint32(at + 4, true);
-        if (cell >= this.cellCount) {
-          throw new TrackingGroupError(`${file} names cell ${cell}, beyond the ${this.cellCount} cells of the group: not this group's journal`);
-        }
-        if (value === 0) this.#setDone(cell);
-        else if (value > this.#failures[cell]!) {
-          this.#failures[cell] = value;
-          this.#dirty.add('failures');
-        }
+    if (bytes === undefined) return;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // A torn last record (a crash of the machine mid-write) is dropped: its block runs again.
+    for (let at = 0; at + RECORD_BYTES <= bytes.length; at += RECORD_BYTES) {
+      const cell = view.getUint32(at, true);
+      const value = view.getUint32(at + 4, true);
+      if (cell >= this.cellCount) {
+        throw new TrackingGroupError(`${file} names cell ${cell}, beyond the ${this.cellCount} cells of the group: not this group's journal`);
       }
-      this.flush();
+      if (value === 0) this.#setDone(cell);
+      else if (value > this.#failures[cell]!) {
+        this.#failures[cell] = value;
+        this.#dirty.add('failures');
+      }
     }
-    this.#journalFd = openSync(file, 'a');
-    if (bytes !== undefined && bytes.length > 0) ftruncateSync(this.#journalFd, 0);
+    this.flush();
+    rmSync(file, { force: true });
   }
 
+  #journalFile(): string {
+    return path.join(this.path, JOURNAL_FILE);
+  }
+
+  /** Appends one record; the file is made at the first mark, so that a group only read stays as it was. */
   #journal(cell: number, value: number): void {
-    if (this.#journalFd === null) return;
+    if (!this.#journalOn) return;
+    this.#journalFd ??= openSync(this.#journalFile(), 'a');
     this.#record.writeUInt32LE(cell, 0);
     this.#record.writeUInt32LE(value, 4);
     writeSync(this.#journalFd, this.#record, 0, RECORD_BYTES);
@@ -410,7 +418,7 @@ export class BlockTracker {
     if (this.#journalFd !== null) {
       closeSync(this.#journalFd);
       this.#journalFd = null;
-      rmSync(path.join(this.path, JOURNAL_FILE), { force: true });
+      rmSync(this.#journalFile(), { force: true });
     }
   }
 }
