@@ -39,7 +39,7 @@ const SIDE_FOLDERS = {
   'spatial-graphs': { mayImport: ['geometry'] }, // graph DB providers
   tracking: { mayImport: ['geometry', 'model', 'arrays'] }, // done markers in daisy 2.0.0's layout (arrays: its atomic file writes)
 };
-const SIDE_IMPORTERS = ['workers', 'state', 'run', 'cli'];
+const SIDE_IMPORTERS = ['workers', 'pipelines', 'state', 'run', 'cli'];
 
 /** Generated protobuf-es code: imported only by WIRE, so that the protocol's shapes stay out of every other layer. */
 const GEN = 'gen';

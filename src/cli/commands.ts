@@ -49,11 +49,17 @@ export async function serveCommand(invocation: ServeInvocation): Promise<boolean
 async function serve(invocation: ServeInvocation, ownerGone: AbortSignal | undefined): Promise<boolean> {
   const logRoot = resolve(invocation.logDir);
   const security = serverSecurity(invocation.security, invocation.listen);
-  const logDirOf = invocation.flatLogDir ? () => logRoot : (pipeline: Pipeline) => join(logRoot, pipeline.id);
-  const registry = new PipelineRegistry({ logDirOf, authorizer: new Authorizer(security.tokens) });
+  const logDirOf = invocation.flatLogDir ? () => logRoot : (pipeline: { readonly id: string }) => join(logRoot, pipeline.id);
   // Read before anything listens: a file that would be refused is refused before a restart touches the state directory.
   const declared = invocation.pipeline === null ? null : loadPipelineSpec(invocation.pipeline);
-  const durable = invocation.stateDir === null ? null : await resumeFrom(invocation.stateDir, registry);
+  const state = invocation.stateDir === null ? null : StateDir.open(invocation.stateDir);
+  const registry = new PipelineRegistry({
+    logDirOf,
+    authorizer: new Authorizer(security.tokens),
+    // A durable server keeps the done markers with the pipeline's record, so a restart finds them whatever its --log-dir.
+    ...(state === null ? {} : { trackingBasedirOf: (pipeline: { readonly id: string }) => join(state.pipelineDir(pipeline.id), 'tracking') }),
+  });
+  const durable = state === null ? null : await resumeFrom(state, registry);
   const listen = {
     ...(ownerGone === undefined ? {} : { signal: ownerGone }),
     host: invocation.listen.host,
@@ -61,7 +67,7 @@ async function serve(invocation: ServeInvocation, ownerGone: AbortSignal | undef
     progress: invocation.progress,
     security: { tls: security.tls, workerContext: security.workerContext },
     // A stop is not an end: what it does to the pipelines must not reach their records, so that they resume.
-    ...(durable === null ? {} : { onStopping: () => durable.pipelines.close() }),
+    ...(durable === null ? {} : { onStopping: () => durable.pipelines.close(), stopKeepsPipelines: true }),
   };
   const listening = (endpoint: Endpoint, pipeline: Pipeline | null): void => {
     announce(endpoint, pipeline);
@@ -89,8 +95,7 @@ async function serve(invocation: ServeInvocation, ownerGone: AbortSignal | undef
 }
 
 /** Opens the state directory, stops what a crashed server left running, and brings its pipelines back into the registry. */
-async function resumeFrom(stateDir: string, registry: PipelineRegistry): Promise<{ pipelines: DurablePipelines; restored: Restored }> {
-  const state = StateDir.open(stateDir);
+async function resumeFrom(state: StateDir, registry: PipelineRegistry): Promise<{ pipelines: DurablePipelines; restored: Restored }> {
   const pipelines = new DurablePipelines(state, registry);
   let restored: Restored;
   try {

@@ -31,6 +31,8 @@ export interface TaskSpecData {
   workerEnv?: Record<string, string> | undefined;
   /** What one worker holds of the pipeline's `resources` while alive. */
   requires?: Record<string, number> | undefined;
+  /** Where the done markers live; false: none; absent: the run's default. */
+  trackingPath?: string | false | undefined;
 }
 
 export interface PipelineSpecData {
@@ -68,5 +70,6 @@ export function taskToSpecData(task: Task): TaskSpecData {
     workerCommand: task.workerCommand === null ? undefined : [...task.workerCommand],
     workerEnv: Object.keys(task.workerEnv).length === 0 ? undefined : { ...task.workerEnv },
     requires: Object.keys(task.requiredResources).length === 0 ? undefined : { ...task.requiredResources },
+    trackingPath: task.trackingPath ?? undefined,
   };
 }

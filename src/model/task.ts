@@ -49,6 +49,14 @@ export interface TaskOptions {
    * value of 0 requires nothing; none: the budget does not bound the task.
    */
   requires?: Readonly<Record<string, number>>;
+  /**
+   * Where the task's done markers live (daisy 2.0.0's `tracking_path`): a
+   * tracking group in daisy's layout, read before any check (a block marked
+   * done is skipped) and marked as blocks succeed. Absent or null: the run's
+   * default, `<trackingBasedir>/<taskId>` (runBlockwise: `<logDir>/tracking`);
+   * false: the task is not tracked.
+   */
+  trackingPath?: string | false | null;
 }
 
 export class TaskValidationError extends Error {
@@ -67,7 +75,14 @@ export const TASK_LIMITS = {
   maxRetries: 1_000,
   maxWorkerRestarts: 100_000,
   maxTimeoutSeconds: Math.floor((2 ** 31 - 1) / 1000),
+  maxTrackingPathLength: 4096,
 } as const;
+
+/** A `trackingPath` the task can be given: a path, false (not tracked), or null (the run's default). */
+export function isTrackingPath(value: unknown): value is string | false | null {
+  if (value === null || value === false) return true;
+  return typeof value === 'string' && value.length > 0 && value.length <= TASK_LIMITS.maxTrackingPathLength && !value.includes('\0');
+}
 
 /**
  * Resource names and amounts (a pipeline's `resources`, a task's
@@ -114,6 +129,8 @@ export const TASK_RULE_TEXT = {
   resourceCount: (count: number) => `must name at most ${RESOURCE_LIMITS.maxNames} resources, got ${count}`,
   resourceName: (name: string) =>
     `has the resource name ${JSON.stringify(name)}: names start with a letter or '_', then letters, digits, '_', '.' or '-', at most ${RESOURCE_LIMITS.maxNameLength} characters`,
+  trackingPath: (value: unknown) =>
+    `must be a path (a non-empty string of at most ${TASK_LIMITS.maxTrackingPathLength} characters, without NUL), false for no done markers, or absent for the run's default; got ${showValue(value)}`,
   resourceAmount: (value: unknown) => `must be a non-negative integer of at most 2^53 - 1, got ${showValue(value)}`,
 } as const;
 
@@ -185,6 +202,8 @@ export class Task {
   readonly maxWorkerRestarts: number;
   /** The option `requires`: what one worker holds of the pipeline's budget (empty: unbounded by it). */
   readonly requiredResources: Readonly<Record<string, number>>;
+  /** The option `trackingPath`: a path, false (not tracked) or null (the run's default). */
+  readonly trackingPath: string | false | null;
 
   constructor(options: TaskOptions) {
     const taskId = checkTaskId(options.taskId);
@@ -251,6 +270,9 @@ export class Task {
     const requiresProblem = resourceMapProblem(requires);
     if (requiresProblem !== null) throw new TaskValidationError(`${where}: requires${requiresProblem.key === null ? '' : `.${requiresProblem.key}`} ${requiresProblem.text}`);
 
+    const trackingPath = options.trackingPath ?? null;
+    if (!isTrackingPath(trackingPath)) throw new TaskValidationError(`${where}: trackingPath ${TASK_RULE_TEXT.trackingPath(trackingPath)}`);
+
     this.taskId = taskId;
     this.totalRoi = totalRoi;
     this.readRoi = readRoi;
@@ -269,6 +291,7 @@ export class Task {
     this.workerEnv = { ...workerEnv };
     this.maxWorkerRestarts = maxWorkerRestarts;
     this.requiredResources = Object.freeze({ ...requires });
+    this.trackingPath = trackingPath;
   }
 
   /** The region the task's blocks may write: the total ROI shrunk by the context. */

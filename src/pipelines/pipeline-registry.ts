@@ -12,6 +12,8 @@ import type { WorkRequest, WorkResponse } from '../wire/work-messages.js';
 import { type DialEndpoint, Pipeline } from './pipeline.js';
 import { newPipelineId, PIPELINE_ID_PATTERN } from './pipeline-ids.js';
 import { readPipelineSpec } from './pipeline-spec.js';
+import { closure } from './task-closure.js';
+import { TRACKING_DIR } from './task-tracking.js';
 
 /** The most pipelines a server holds, running or ended; the oldest ended ones are forgotten to make room. */
 export const MAX_PIPELINES = 1000;
@@ -24,7 +26,13 @@ export interface PipelineRegistryOptions {
    * (default: `daisy_logs/<pipelineId>`, so that task ids of different
    * pipelines do not share a directory).
    */
-  logDirOf?: (pipeline: Pipeline) => string;
+  logDirOf?: (pipeline: { readonly id: string }) => string;
+  /**
+   * Where the tasks of a pipeline that name no `trackingPath` keep their
+   * done markers: `<basedir>/<taskId>/` (default `<logDir>/tracking`, logDir
+   * as `logDirOf` says); false: such tasks are not tracked.
+   */
+  trackingBasedirOf?: (pipeline: { readonly id: string }) => string | false;
   /** Default MAX_PIPELINES. */
   maxPipelines?: number;
   /** Server-wide limits of the work streams (time to say Hello, streams open at once). */
@@ -76,7 +84,8 @@ export interface PipelineRegistryEvents {
 export class PipelineRegistry extends EventEmitter<PipelineRegistryEvents> {
   private readonly pipelines = new Map<string, Pipeline>();
   private readonly streams: WorkStreams;
-  private readonly logDirOf: (pipeline: Pipeline) => string;
+  private readonly logDirOf: (pipeline: { readonly id: string }) => string;
+  private readonly trackingBasedirOf: (pipeline: { readonly id: string }) => string | false;
   private readonly maxPipelines: number;
   /** Checks every call of the server that serves this registry (pipeline-server.ts). */
   readonly authorizer: Authorizer;
@@ -87,6 +96,7 @@ export class PipelineRegistry extends EventEmitter<PipelineRegistryEvents> {
     super();
     this.streams = new WorkStreams(options.streams);
     this.logDirOf = options.logDirOf ?? ((pipeline) => join('daisy_logs', pipeline.id));
+    this.trackingBasedirOf = options.trackingBasedirOf ?? ((pipeline) => join(this.logDirOf(pipeline), TRACKING_DIR));
     this.maxPipelines = options.maxPipelines ?? MAX_PIPELINES;
     this.authorizer = options.authorizer ?? new Authorizer();
   }
@@ -138,7 +148,7 @@ export class PipelineRegistry extends EventEmitter<PipelineRegistryEvents> {
       this.authorizer.setWorkerToken(id, options.workerToken);
       workerToken = options.workerToken;
     }
-    const pipeline = new Pipeline(id, name, tasks, workerToken, resources ?? {}, options.submittedAt);
+    const pipeline = new Pipeline(id, name, tasks, workerToken, resources ?? {}, this.trackingBasedirOf({ id }), options.submittedAt);
     this.pipelines.set(id, pipeline);
     pipeline.once('ended', () => this.emit('ended', pipeline));
     this.emit('submitted', pipeline);
@@ -177,6 +187,17 @@ export class PipelineRegistry extends EventEmitter<PipelineRegistryEvents> {
   async close(reason = 'the server is stopping'): Promise<void> {
     this.closing = true;
     for (const pipeline of this.pipelines.values()) if (pipeline.status === 'running') pipeline.cancel(reason);
+    await Promise.all([...this.pipelines.values()].map((pipeline) => pipeline.stopWorkers()));
+  }
+
+  /**
+   * Stops every worker the server runs and takes no new pipeline, but
+   * cancels nothing: a durable server is stopping to be started again
+   * (src/state), and its pipelines are to resume then. Workers started
+   * elsewhere see the server go and reconnect to the next one.
+   */
+  async suspend(): Promise<void> {
+    this.closing = true;
     await Promise.all([...this.pipelines.values()].map((pipeline) => pipeline.stopWorkers()));
   }
 
@@ -262,16 +283,4 @@ export class PipelineRegistry extends EventEmitter<PipelineRegistryEvents> {
       throw new RegistryFullError(`this server holds ${this.pipelines.size} running pipelines, its limit; cancel one or wait for one to end`);
     }
   }
-}
-
-/** The tasks and every task they require, each once. */
-function closure(tasks: readonly Task[]): Task[] {
-  const seen = new Set<Task>();
-  const visit = (task: Task): void => {
-    if (seen.has(task)) return;
-    for (const up of task.upstreamTasks) visit(up);
-    seen.add(task);
-  };
-  tasks.forEach(visit);
-  return [...seen];
 }

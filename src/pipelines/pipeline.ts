@@ -5,6 +5,8 @@ import type { Task } from '../model/task.js';
 import { taskToSpecData } from '../model/task-spec.js';
 import { SchedulerService } from '../server/scheduler-service.js';
 import { prepareTaskLogDirs } from '../workers/log-paths.js';
+import { closure } from './task-closure.js';
+import { TaskTracking } from './task-tracking.js';
 import { ResourceAllocator } from '../workers/resource-allocator.js';
 import { type WorkerEvent, WorkerProcessPool } from '../workers/worker-process-pool.js';
 
@@ -46,6 +48,8 @@ export class Pipeline extends EventEmitter<PipelineEvents> {
   private readonly pools: WorkerProcessPool[] = [];
   private poolsStopped: Promise<void> = Promise.resolve();
   private workersStarted = false;
+  /** The tasks' done markers (task-tracking.ts), closed when the pipeline ends. */
+  readonly tracking: TaskTracking;
 
   constructor(
     readonly id: string,
@@ -55,11 +59,20 @@ export class Pipeline extends EventEmitter<PipelineEvents> {
     readonly workerToken = '',
     /** Its budget: the sum of `requires` over the live worker processes its pools run never exceeds it (empty: no task requires anything). */
     readonly resources: Readonly<Record<string, number>> = {},
+    /** Where tasks without a `trackingPath` keep their done markers (`<basedir>/<taskId>`); false: they have none. */
+    trackingBasedir: string | false = false,
     submittedAt?: Date,
   ) {
     super();
     this.submittedAt = submittedAt ?? new Date();
-    this.service = new SchedulerService(tasks, { pipelineId: id });
+    // Opened first: a group of another task refuses the pipeline (SpecError) before anything is held.
+    this.tracking = TaskTracking.open(closure(tasks), trackingBasedir);
+    try {
+      this.service = new SchedulerService(tasks, { pipelineId: id, doneMarks: this.tracking.doneMarks });
+    } catch (error) {
+      this.tracking.close();
+      throw error;
+    }
     if (this.service.finished) setImmediate(() => this.end());
     else this.service.once('finished', () => this.end());
   }
@@ -173,6 +186,14 @@ export class Pipeline extends EventEmitter<PipelineEvents> {
     const succeeded = [...this.service.states().values()].every((state) => state.succeededEntirely());
     this.finalStatus = this.reason !== '' ? 'cancelled' : succeeded ? 'succeeded' : 'failed';
     this.finished = new Date();
+    // Every block is settled: no mark can come after this.
+    try {
+      this.tracking.close();
+    } catch (error) {
+      // The journal still holds the marks the chunks could not take: the next open replays them.
+      process.stderr.write(`daisychain: pipeline ${this.id}: done markers not flushed: ${error instanceof Error ? error.message : String(error)}
+`);
+    }
     // Workers were told to shut down; give them a moment to exit on their own.
     if (this.pools.length > 0) this.poolsStopped = Promise.all(this.pools.map((pool) => pool.drained(DRAIN_MS))).then(() => {});
     this.emit('ended', this.finalStatus);

@@ -10,7 +10,7 @@
  * (json-schema.ts).
  */
 import { z } from 'zod';
-import { FITS, isWorkerEnv, RESOURCE_LIMITS, RESOURCE_NAME_PATTERN, TASK_ID_PATTERN, TASK_LIMITS, TASK_RULE_TEXT } from '../model/task.js';
+import { FITS, isTrackingPath, isWorkerEnv, RESOURCE_LIMITS, RESOURCE_NAME_PATTERN, TASK_ID_PATTERN, TASK_LIMITS, TASK_RULE_TEXT } from '../model/task.js';
 import type { PipelineSpecData, TaskSpecData } from '../model/task-spec.js';
 
 /** The most tasks in one pipeline: a Get or List reply must stay well inside one 4 MiB message. */
@@ -114,6 +114,13 @@ export const taskSpecSchema = z
       requires: resourceMap
         .optional()
         .describe("What one worker process of this task holds of the pipeline's resources while it is alive, e.g. {gpu: 1}; 0 requires nothing; absent: not bounded by the budget"),
+      trackingPath: z
+        .union([z.string(), z.literal(false)], { error: (issue) => TASK_RULE_TEXT.trackingPath(issue.input) })
+        .refine((value) => isTrackingPath(value), { error: (issue) => TASK_RULE_TEXT.trackingPath(issue.input) })
+        .optional()
+        .describe(
+          "The task's done markers (daisy 2.0.0's tracking group; relative to the server's working directory); false: not tracked; absent: <the run's log directory>/tracking/<taskId>",
+        ),
     },
     { error: (issue) => `must be an object (a task), got ${show(issue.input)}` },
   )

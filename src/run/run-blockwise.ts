@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { formatContext } from '../client/context.js';
 import { PipelineRegistry } from '../pipelines/pipeline-registry.js';
 import { Authorizer, type TokenPolicy } from '../server/authorization.js';
@@ -26,6 +26,14 @@ export interface RunBlockwiseOptions {
   advertiseHost?: string;
   /** daisy's log directory for worker output (default ./daisy_logs). */
   logDir?: string;
+  /**
+   * Where tasks without a `trackingPath` keep their done markers, each in
+   * `<trackingBasedir>/<taskId>/` in daisy 2.0.0's layout (daisy's
+   * `set_tracking_basedir`): a block marked there is skipped when the run is
+   * repeated. Default `<logDir>/tracking`; false: only tasks with a
+   * `trackingPath` are tracked.
+   */
+  trackingBasedir?: string | false;
   progress?: ProgressMode;
   /** Where progress and the summary go (default stderr). */
   out?: { write(text: string): unknown; isTTY?: boolean };
@@ -64,7 +72,8 @@ export async function runBlockwise(tasks: readonly Task[], options: RunBlockwise
   assertProgressMode(progressMode);
   const logDir = resolve(options.logDir ?? 'daisy_logs');
   // One pipeline, its logs where daisy puts them: <logDir>/<taskId>/.
-  const registry = new PipelineRegistry({ logDirOf: () => logDir, authorizer: new Authorizer(options.tokens ?? {}) });
+  const trackingBasedir = options.trackingBasedir === undefined ? join(logDir, 'tracking') : options.trackingBasedir === false ? false : resolve(options.trackingBasedir);
+  const registry = new PipelineRegistry({ logDirOf: () => logDir, trackingBasedirOf: () => trackingBasedir, authorizer: new Authorizer(options.tokens ?? {}) });
   // The one submission path: the schema of files and the control plane, then the pipeline's scheduler.
   const pipeline = registry.create(tasks, { name: 'runBlockwise', resources: options.resources, ...(options.tokens?.workerToken === undefined ? {} : { workerToken: options.tokens.workerToken }) });
   const tokenEntry: Record<string, string> = pipeline.workerToken === '' ? {} : { worker_token: pipeline.workerToken };

@@ -71,6 +71,12 @@ export interface ServeUntilDoneOptions {
    * what the stop does to its pipelines is not taken for their fate.
    */
   onStopping?: () => void;
+  /**
+   * A stop cancels nothing (`PipelineRegistry.suspend`): the pipelines are
+   * to resume when the server starts again on its state directory, and
+   * workers started elsewhere reconnect then.
+   */
+  stopKeepsPipelines?: boolean;
 }
 
 /** Raised when the server cannot listen where it was asked to (address in use, unknown host). */
@@ -132,7 +138,7 @@ export async function serveUntilDone(registry: PipelineRegistry, pipeline: Pipel
       const logging = logPipelines(registry, out);
       await stopped;
       options.onStopping?.();
-      await registry.close();
+      await (options.stopKeepsPipelines === true ? registry.suspend() : registry.close());
       logging.off();
       return summary;
     }
@@ -169,7 +175,7 @@ export async function serveForever(registry: PipelineRegistry, options: ServeUnt
     options.announce?.(endpoint);
     await stopped;
     options.onStopping?.();
-    await registry.close();
+    await (options.stopKeepsPipelines === true ? registry.suspend() : registry.close());
   } finally {
     options.signal?.removeEventListener('abort', stopRun);
     logging.off();

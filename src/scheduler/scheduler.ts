@@ -1,5 +1,6 @@
 import { DependencyGraph } from '../dependencies/dependency-graph.js';
 import { type Block, BlockStatus } from '../model/block.js';
+import { type DoneMarks, KeyedDoneMarks } from './done-marks.js';
 import { ProcessingQueue } from './processing-queue.js';
 import { ReadySurface } from './ready-surface.js';
 import type { Task } from '../model/task.js';
@@ -23,6 +24,21 @@ export interface SchedulerOptions {
    * await asynchronous checks.
    */
   checks?: SchedulerChecks;
+  /**
+   * Done markers by task id (daisy 2.0's tracking; src/tracking's
+   * `BlockTracker`). A ready block whose cell is set is skipped before any
+   * check, counted skipped and completed, without building or handing out
+   * the block; a block that succeeds is marked, and each failed attempt is
+   * counted.
+   */
+  doneMarks?: ReadonlyMap<string, DoneMarks>;
+  /**
+   * At most this many marked blocks are skipped inside one `acquireBlock`;
+   * beyond, it returns null with marked blocks still ahead
+   * (`hasMarkedAhead`), and `skipMarked` goes on, so that a caller serving
+   * other work (the service) is never blocked for long. Default: no bound.
+   */
+  markedSkipsPerAcquire?: number;
 }
 
 export type SchedulerChecks = 'inline' | 'external';
@@ -51,6 +67,8 @@ interface TaskRuntime {
    */
   readonly failedBlockIds: number[];
   unlistedFailed: number;
+  /** The task's done markers, or null when it is not tracked. */
+  readonly marks: KeyedDoneMarks | null;
 }
 
 /** How many never-generated roots of an abandoned task are named in `failedBlockIds`. */
@@ -72,6 +90,7 @@ export class Scheduler {
   private readonly runtimeById = new Map<string, TaskRuntime>();
   private readonly onPermanentFailure: SchedulerOptions['onPermanentFailure'];
   private readonly inlineChecks: boolean;
+  private readonly markedSkipsPerAcquire: number;
 
   constructor(tasks: readonly Task[], options: SchedulerOptions = {}) {
     this.dependencyGraph = new DependencyGraph(tasks);
@@ -83,7 +102,14 @@ export class Scheduler {
       throw new SchedulerError(`checks must be 'inline' or 'external', got ${JSON.stringify(checks)}`);
     }
     this.inlineChecks = checks === 'inline';
+    this.markedSkipsPerAcquire = options.markedSkipsPerAcquire ?? Infinity;
     const graph = this.dependencyGraph;
+    const doneMarks = options.doneMarks ?? new Map<string, DoneMarks>();
+    for (const taskId of doneMarks.keys()) {
+      if (!graph.tasks.some((task) => task.taskId === taskId)) {
+        throw new SchedulerError(`doneMarks names task ${JSON.stringify(taskId)}, which is not one of the scheduled tasks`);
+      }
+    }
     this.runtimes = graph.tasks.map((task, index) => ({
       task,
       index,
@@ -93,6 +119,7 @@ export class Scheduler {
       retries: new Map(),
       failedBlockIds: [],
       unlistedFailed: 0,
+      marks: doneMarks.has(task.taskId) ? new KeyedDoneMarks(doneMarks.get(task.taskId)!, graph.graphs[index]!) : null,
     }));
     const rootIndices = graph.rootTaskIndices();
     for (const index of rootIndices) {
@@ -168,10 +195,20 @@ export class Scheduler {
    */
   acquireBlock(taskId: string): Block | null {
     const runtime = this.runtime(taskId);
-    const { state, task } = runtime;
+    const { state, task, marks } = runtime;
+    let markedSkips = 0;
     for (;;) {
       const key = runtime.queue.next();
       if (key === undefined) return null;
+      if (marks !== null && marks.isDone(this.dependencyGraph.localKey(key))) {
+        if (markedSkips === this.markedSkipsPerAcquire) {
+          runtime.queue.unshift(key);
+          return null;
+        }
+        markedSkips++;
+        this.skipMarkedKey(runtime, key);
+        continue;
+      }
       state.handedOut();
       const block = this.dependencyGraph.block(key);
       runtime.processing.set(block.blockId, key);
@@ -186,6 +223,59 @@ export class Scheduler {
       }
       state.markStarted();
       return block;
+    }
+  }
+
+  /**
+   * Skips marked blocks at the head of the task's queue, at most `budget`,
+   * stopping at the first block that is not marked; returns how many it
+   * skipped. Marked blocks are skipped by `acquireBlock` too: this lets a
+   * caller skip them in slices, ahead of any request.
+   */
+  skipMarked(taskId: string, budget: number): number {
+    const runtime = this.runtime(taskId);
+    if (runtime.marks === null) return 0;
+    let skipped = 0;
+    while (skipped < budget) {
+      const key = runtime.queue.next();
+      if (key === undefined) break;
+      if (!runtime.marks.isDone(this.dependencyGraph.localKey(key))) {
+        runtime.queue.unshift(key);
+        break;
+      }
+      this.skipMarkedKey(runtime, key);
+      skipped++;
+    }
+    return skipped;
+  }
+
+  /** Whether the next ready block of the task is marked done (to be skipped by `skipMarked` or `acquireBlock`). */
+  hasMarkedAhead(taskId: string): boolean {
+    const runtime = this.runtime(taskId);
+    if (runtime.marks === null) return false;
+    const key = runtime.queue.next();
+    if (key === undefined) return false;
+    runtime.queue.unshift(key);
+    return runtime.marks.isDone(this.dependencyGraph.localKey(key));
+  }
+
+  /** Whether the task has done markers. */
+  isTracked(taskId: string): boolean {
+    return this.runtime(taskId).marks !== null;
+  }
+
+  /**
+   * A marked block leaves the queue as daisy 2.0 skips it (acquired, then
+   * released as a skipped success), without a Block, a check or a mark.
+   */
+  private skipMarkedKey(runtime: TaskRuntime, key: number): void {
+    runtime.state.handedOut();
+    runtime.state.succeeded(true);
+    if (this.readySurface.isCut(key)) return;
+    for (const ready of this.readySurface.markSuccess(key)) {
+      const target = this.runtimes[this.dependencyGraph.taskIndexOfKey(ready)]!;
+      target.queue.push(ready);
+      target.state.becameReady();
     }
   }
 
@@ -265,6 +355,8 @@ export class Scheduler {
     if (block.status === BlockStatus.SUCCESS) {
       runtime.retries.delete(key);
       runtime.state.succeeded(skipped);
+      // Skipped by a check or run: done either way, as daisy 2.0 marks it.
+      runtime.marks?.marks.markDone(block);
       // A cut block's downstream blocks are all cut: counted orphaned already.
       if (this.readySurface.isCut(key)) return 'succeeded';
       for (const ready of this.readySurface.markSuccess(key)) {
@@ -274,6 +366,7 @@ export class Scheduler {
       }
       return 'succeeded';
     }
+    runtime.marks?.marks.countFailure(block);
     const retries = runtime.retries.get(key) ?? 0;
     if (retries >= runtime.task.maxRetries || runtime.state.abandoned) {
       runtime.retries.delete(key);

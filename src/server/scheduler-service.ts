@@ -45,6 +45,13 @@ import { WorkerSecrets } from './worker-secrets.js';
 export type { FailureRecord };
 export { HELLO_TIMEOUT_MS, MAX_STREAMS } from './work-streams.js';
 
+/**
+ * Marked blocks skipped in one turn of the event loop (by `skipMarked` or a
+ * hand-out), so that resuming a task of 10^7 done blocks never holds other
+ * streams, leases and pipelines for more than a few milliseconds.
+ */
+export const MARKED_SKIPS_PER_TURN = 16_384;
+
 export interface SchedulerServiceOptions extends Omit<SchedulerOptions, 'checks'>, WorkStreamLimits {
   /**
    * The pipeline this scheduler runs, sent in Welcome; a Hello naming
@@ -92,6 +99,9 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> imple
   private finishedEmitted = false;
   private readonly preChecks: PreChecks;
   private changeScheduled = false;
+  /** Tasks with done markers (SchedulerOptions.doneMarks). */
+  private readonly trackedTaskIds: string[] = [];
+  private skipScheduled = false;
 
   /** The work streams when this service is the whole server (`work`); a server of many pipelines has its own. */
   private readonly streams: WorkStreams;
@@ -104,13 +114,16 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> imple
     this.pipelineId = pipelineId;
     // A server's first task should not pay for compiling the scheduler (see warm-up.ts).
     warmUpScheduler();
-    this.scheduler = new Scheduler(tasks, { ...options, checks: 'external' });
+    this.scheduler = new Scheduler(tasks, { markedSkipsPerAcquire: MARKED_SKIPS_PER_TURN, ...options, checks: 'external' });
     this.preChecks = new PreChecks(this.scheduler, () => this.afterChangeSoon());
     for (const task of this.scheduler.tasks) {
       this.taskById.set(task.taskId, task);
       this.parked.set(task.taskId, new Set());
+      if (this.scheduler.isTracked(task.taskId)) this.trackedTaskIds.push(task.taskId);
     }
     this.leases = new Leases(this.taskById.keys(), (lease) => this.onLeaseExpired(lease));
+    // Blocks marked done by an earlier run are skipped from the start, whether or not a worker asks yet.
+    this.skipMarkedSoon();
   }
 
   /** The tasks served, with the tasks they require, in daisy's order. */
@@ -508,7 +521,11 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> imple
     const blocks = [];
     while (session.wanted > 0) {
       const block = this.preChecks.next(task);
-      if (block === null) break;
+      if (block === null) {
+        // The hand-out stopped at its bound of marked skips: the rest are skipped on later turns.
+        if (this.trackedTaskIds.length > 0 && this.scheduler.hasMarkedAhead(taskId)) this.skipMarkedSoon();
+        break;
+      }
       const attempt = this.scheduler.attemptOf(block);
       // Blocks the worker waits for come first and start now; buffered ones start with their Start.
       const startsNow = session.wanted > session.wantedAhead;
@@ -615,11 +632,37 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> imple
       }
     }
     this.emit('change');
+    if (this.trackedTaskIds.length > 0 && this.hasMarkedAhead()) this.skipMarkedSoon();
     if (!this.finishedEmitted && this.finished) {
       this.finishedEmitted = true;
       for (const session of this.sessions) if (session.taskId !== null) this.shutdown(session, this.overReason(session.taskId));
       this.emit('finished');
     }
+  }
+
+  /**
+   * Skips marked blocks in slices of MARKED_SKIPS_PER_TURN, one slice per
+   * turn, serving parked streams after each slice that skipped any: they get
+   * the first unmarked block as soon as it is ready.
+   */
+  private skipMarkedSoon(): void {
+    if (this.skipScheduled || this.trackedTaskIds.length === 0) return;
+    this.skipScheduled = true;
+    setImmediate(() => {
+      this.skipScheduled = false;
+      let skipped = 0;
+      for (const taskId of this.trackedTaskIds) {
+        skipped += this.scheduler.skipMarked(taskId, MARKED_SKIPS_PER_TURN - skipped);
+        if (skipped >= MARKED_SKIPS_PER_TURN) break;
+      }
+      // afterChange schedules the next slice while marked blocks are ahead.
+      if (skipped > 0) this.afterChange();
+    });
+  }
+
+  private hasMarkedAhead(): boolean {
+    for (const taskId of this.trackedTaskIds) if (this.scheduler.hasMarkedAhead(taskId)) return true;
+    return false;
   }
 
   /**

@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { endianness } from 'node:os';
 import * as path from 'node:path';
 import { readChunkFile, writeFileAtomicallySync } from '../arrays/atomic-file-store.js';
 import type { Roi } from '../geometry/index.js';
@@ -15,9 +16,26 @@ export class TrackingGroupError extends Error {
   }
 }
 
+/**
+ * The file beside the group's arrays where each mark is appended as it is
+ * made, so that a mark survives a kill of the process (the page cache keeps
+ * the write) before the chunk is flushed. daisy 2.0.0 opens its arrays by
+ * path and ignores any other file of the group.
+ */
+export const JOURNAL_FILE = 'daisychain.journal';
+/** A journal record: the cell (u32 LE), then 0 for "done" or the cell's failure count (u32 LE). */
+const RECORD_BYTES = 8;
+
 export interface BlockTrackerOptions {
   /** Marks are written to disk at most this often (and on `flush` / `close`). Default 1000 ms; 0 writes at every mark. */
   flushIntervalMs?: number;
+  /**
+   * Append every mark to `daisychain.journal` in the group at once (one
+   * small write, no fsync), replayed by the next `open` and emptied at each
+   * flush. Default true: a mark survives a SIGKILL of the process as soon
+   * as `markDone` returned. false: marks of the last interval die with it.
+   */
+  journal?: boolean;
 }
 
 /** The task's grid: `ceil(total_roi.shape / write_roi.shape)` per axis. */
@@ -125,6 +143,9 @@ export class BlockTracker {
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
   #flushError: unknown = null;
+  #journalOn = false;
+  #journalFd: number | null = null;
+  readonly #record = Buffer.alloc(RECORD_BYTES);
 
   private constructor(dir: string, task: TrackedTask, hash: string, options: BlockTrackerOptions) {
     this.path = dir;
@@ -159,6 +180,9 @@ export class BlockTracker {
     const group = readJson(groupFile);
     if (group === undefined) {
       tracker.#create();
+      // A journal without its group (the group removed, the file left) belongs to no task: dropped.
+      rmSync(tracker.#journalFile(), { force: true });
+      tracker.#journalOn = options.journal ?? true;
       return tracker;
     }
     if (group.zarr_format !== 3 || group.node_type !== 'group') {
@@ -173,7 +197,53 @@ export class BlockTracker {
       );
     }
     for (const kind of ['done', 'failures'] as const) tracker.#load(kind);
+    if (options.journal ?? true) tracker.#replayJournal();
     return tracker;
+  }
+
+  /** Replays the marks a killed process journaled but never flushed, and writes them to the chunks. */
+  #replayJournal(): void {
+    this.#journalOn = true;
+    const file = this.#journalFile();
+    const bytes = readChunkFile(file);
+    if (bytes === undefined) return;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // A torn last record (a crash of the machine mid-write) is dropped: its block runs again.
+    for (let at = 0; at + RECORD_BYTES <= bytes.length; at += RECORD_BYTES) {
+      const cell = view.getUint32(at, true);
+      const value = view.getUint32(at + 4, true);
+      if (cell >= this.cellCount) {
+        throw new TrackingGroupError(`${file} names cell ${cell}, beyond the ${this.cellCount} cells of the group: not this group's journal`);
+      }
+      if (value === 0) this.#setDone(cell);
+      else if (value > this.#failures[cell]!) {
+        this.#failures[cell] = value;
+        this.#dirty.add('failures');
+      }
+    }
+    this.flush();
+    rmSync(file, { force: true });
+  }
+
+  #journalFile(): string {
+    return path.join(this.path, JOURNAL_FILE);
+  }
+
+  /** Appends one record; the file is made at the first mark, so that a group only read stays as it was. */
+  #journal(cell: number, value: number): void {
+    if (!this.#journalOn) return;
+    this.#journalFd ??= openSync(this.#journalFile(), 'a');
+    this.#record.writeUInt32LE(cell, 0);
+    this.#record.writeUInt32LE(value, 4);
+    writeSync(this.#journalFd, this.#record, 0, RECORD_BYTES);
+  }
+
+  #setDone(cell: number): boolean {
+    if (this.#done[cell] !== 0) return false;
+    this.#done[cell] = 1;
+    this.#doneCount++;
+    this.#dirty.add('done');
+    return true;
   }
 
   #arrayDir(kind: ArrayKind): string {
@@ -242,12 +312,16 @@ export class BlockTracker {
     return this.#done[this.cellOf(block.writeRoi)] !== 0;
   }
 
+  /** Marks the block done; with the journal (the default) the mark survives a kill of the process once this returns. */
   markDone(block: { readonly writeRoi: Roi }): void {
+    this.markCellDone(this.cellOf(block.writeRoi));
+  }
+
+  /** `markDone` by cell (`cellOf`), for callers that hold cells rather than blocks. */
+  markCellDone(cell: number): void {
     this.#assertOpen();
-    const cell = this.cellOf(block.writeRoi);
-    if (this.#done[cell] !== 0) return;
-    this.#done[cell] = 1;
-    this.#doneCount++;
+    if (!this.#setDone(cell)) return;
+    this.#journal(cell, 0);
     this.#touch('done');
   }
 
@@ -256,6 +330,7 @@ export class BlockTracker {
     this.#assertOpen();
     const cell = this.cellOf(block.writeRoi);
     if (this.#failures[cell]! < 0xffffffff) this.#failures[cell]!++;
+    this.#journal(cell, this.#failures[cell]!);
     this.#touch('failures');
     return this.#failures[cell]!;
   }
@@ -318,18 +393,21 @@ export class BlockTracker {
       clearTimeout(this.#timer);
       this.#timer = null;
     }
+    if (this.#dirty.size === 0) return;
     for (const kind of this.#dirty) {
-      const bytes =
-        kind === 'done'
-          ? this.#done
-          : (() => {
-              const out = Buffer.alloc(this.cellCount * 4);
-              for (let i = 0; i < this.cellCount; i++) out.writeUInt32LE(this.#failures[i]!, i * 4);
-              return out;
-            })();
+      const bytes = kind === 'done' ? this.#done : this.#failureBytes();
       writeFileAtomicallySync(this.#chunkFile(kind), bytes);
       this.#dirty.delete(kind);
     }
+    // Every journaled mark is in the chunks now.
+    if (this.#journalFd !== null) ftruncateSync(this.#journalFd, 0);
+  }
+
+  #failureBytes(): Uint8Array {
+    if (endianness() === 'LE') return new Uint8Array(this.#failures.buffer, this.#failures.byteOffset, this.#failures.byteLength);
+    const out = Buffer.alloc(this.cellCount * 4);
+    for (let i = 0; i < this.cellCount; i++) out.writeUInt32LE(this.#failures[i]!, i * 4);
+    return out;
   }
 
   /** Flushes and stops; marking afterwards throws. */
@@ -337,5 +415,10 @@ export class BlockTracker {
     if (this.#closed) return;
     this.flush();
     this.#closed = true;
+    if (this.#journalFd !== null) {
+      closeSync(this.#journalFd);
+      this.#journalFd = null;
+      rmSync(this.#journalFile(), { force: true });
+    }
   }
 }

@@ -3,6 +3,7 @@ export {
   BlockTracker,
   TrackingGroupError,
   HASH_ATTRIBUTE,
+  JOURNAL_FILE,
   trackingGridShape,
   type BlockTrackerOptions,
 } from './block-tracker.js';

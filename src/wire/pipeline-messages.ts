@@ -93,6 +93,13 @@ function resourceData(map: { [name: string]: bigint }): JsonValue | undefined {
 const resourcesToWire = (map: Readonly<Record<string, number>> | undefined): { [name: string]: bigint } =>
   Object.fromEntries(Object.entries(map ?? {}).map(([name, amount]) => [name, BigInt(amount)]));
 
+/** The oneof `tracking` as the plain data's `trackingPath`: a path, false (disabled), or absent (the default). */
+function trackingData(tracking: TaskSpec['tracking']): string | false | undefined {
+  if (tracking.case === 'trackingPath') return tracking.value;
+  if (tracking.case === 'trackingDisabled' && tracking.value) return false;
+  return undefined;
+}
+
 /** Only the fields present, so that absent ones take the schema's defaults. */
 function taskData(task: TaskSpec): Record<string, JsonValue> {
   const data: Record<string, JsonValue | undefined> = {
@@ -111,6 +118,7 @@ function taskData(task: TaskSpec): Record<string, JsonValue> {
     workerCommand: task.workerLaunch?.command,
     workerEnv: task.workerLaunch === undefined || Object.keys(task.workerLaunch.env).length === 0 ? undefined : task.workerLaunch.env,
     requires: resourceData(task.requires),
+    trackingPath: trackingData(task.tracking),
   };
   return Object.fromEntries(Object.entries(data).filter((entry): entry is [string, JsonValue] => entry[1] !== undefined));
 }
@@ -136,6 +144,7 @@ const WIRE_NAMES: Record<string, string> = {
   upstreamTasks: 'upstream_task_ids',
   workerCommand: 'worker_launch.command',
   workerEnv: 'worker_launch.env',
+  trackingPath: 'tracking_path',
 };
 
 /** A path into the plain data written with the proto's field names: `tasks[0].num_workers`. */
@@ -161,6 +170,12 @@ export function taskSpecToWire(task: TaskSpecData): TaskSpec {
     upstreamTaskIds: task.upstreamTasks ?? [],
     workerLaunch: task.workerCommand === undefined ? undefined : create(WorkerLaunchSchema, { command: task.workerCommand, env: task.workerEnv ?? {} }),
     requires: resourcesToWire(task.requires),
+    tracking:
+      task.trackingPath === undefined
+        ? { case: undefined }
+        : task.trackingPath === false
+          ? { case: 'trackingDisabled', value: true }
+          : { case: 'trackingPath', value: task.trackingPath },
   });
 }
 

@@ -39,10 +39,12 @@ export type { BlockMessage, Release, WorkRequest, WorkResponse };
  * ignore: 1 = Welcome, Acquire.ahead, Start and Releases.started,
  * Releases.acquire, Renew, GiveBack, Revoked, Rejected.about_block; 2 =
  * Hello.worker_secret; 3 = pipelines (Hello.pipeline_id, Welcome.pipeline_id,
- * the pipeline_id of GetTaskStates and WatchProgress, PipelineService).
+ * the pipeline_id of GetTaskStates and WatchProgress, PipelineService);
+ * 4 = resource budgets and the worker counts of TaskState; 5 =
+ * TaskSpec.tracking (done markers).
  */
 export const PROTOCOL_VERSION = 1;
-export const PROTOCOL_REVISION = 4;
+export const PROTOCOL_REVISION = 5;
 
 /** Who a worker says it is, in the Hello that opens its stream. */
 export interface HelloFields {

@@ -26,6 +26,6 @@ test('the JSON Schema states the required fields, the limits and the closed set 
   assert.equal(task.properties['numWorkers']!.maximum, 10_000);
   assert.deepEqual(
     Object.keys(task.properties).sort(),
-    ['fit', 'maxRetries', 'maxWorkerRestarts', 'numWorkers', 'readRoi', 'readWriteConflict', 'requires', 'taskId', 'timeout', 'totalRoi', 'upstreamTasks', 'workerCommand', 'workerEnv', 'writeRoi'],
+    ['fit', 'maxRetries', 'maxWorkerRestarts', 'numWorkers', 'readRoi', 'readWriteConflict', 'requires', 'taskId', 'timeout', 'totalRoi', 'trackingPath', 'upstreamTasks', 'workerCommand', 'workerEnv', 'writeRoi'],
   );
 });

@@ -46,7 +46,7 @@ for (const mode of ['lines', 'bars'] as const) {
         if (block.blockId === 1) throw new Error(HOSTILE);
       },
     });
-    const ok = await runBlockwise([task], { progress: mode, out, handleSigint: false });
+    const ok = await runBlockwise([task], { progress: mode, out, handleSigint: false, trackingBasedir: false });
     assert.equal(ok, false);
     const printed = text();
     // The only escape sequences are the bars' own cursor moves.
@@ -100,7 +100,7 @@ test('json progress keeps the exact error, with no raw control character', async
       if (block.blockId === 1) throw new Error(error);
     },
   });
-  assert.equal(await runBlockwise([task], { progress: 'json', out, handleSigint: false }), false);
+  assert.equal(await runBlockwise([task], { progress: 'json', out, handleSigint: false, trackingBasedir: false }), false);
   assert.doesNotMatch(text(), /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
   const records = text().trim().split('\n').map((l) => JSON.parse(l) as { event: string; error?: string; failedBlocks?: { error: string }[] });
   assert.equal(records.find((r) => r.event === 'failure')?.error, `Error: ${error}`);

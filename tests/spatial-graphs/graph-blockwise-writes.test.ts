@@ -52,7 +52,7 @@ for (const backend of [mongoBackend, sqliteBackend()] as Backend[]) {
           workerCommand: ['env', ...env, process.execPath, writer],
           maxRetries: 0,
         });
-        assert.equal(await runBlockwise([task], { progress: 'none' }), true);
+        assert.equal(await runBlockwise([task], { progress: 'none', trackingBasedir: false }), true);
 
         const provider = await backend.open(name, { mode: 'r' });
         try {

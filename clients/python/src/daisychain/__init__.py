@@ -44,6 +44,12 @@ if TYPE_CHECKING:
     from .driver.run import SerialServer, Server, run_blockwise
     from .driver.task import Pipeline, Task
     from .driver.task_state import TaskState
+    from .driver.tracking import (
+        get_done_marker_basedir,
+        get_tracking_basedir,
+        set_done_marker_basedir,
+        set_tracking_basedir,
+    )
 
 # The driver's names load on first use: a worker process (which imports this
 # package) then loads neither grpcio, which only the control plane uses, nor tqdm.
@@ -55,6 +61,10 @@ _DRIVER_NAMES = {
     "Pipeline": "task",
     "Task": "task",
     "TaskState": "task_state",
+    "get_done_marker_basedir": "tracking",
+    "get_tracking_basedir": "tracking",
+    "set_done_marker_basedir": "tracking",
+    "set_tracking_basedir": "tracking",
 }
 
 
@@ -88,6 +98,10 @@ __all__ = [
     "TaskState",
     "Welcome",
     "__version__",
+    "get_done_marker_basedir",
+    "get_tracking_basedir",
     "logging",
     "run_blockwise",
+    "set_done_marker_basedir",
+    "set_tracking_basedir",
 ]

@@ -27,6 +27,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
+from typing import Literal
 
 import grpc
 from funlib.geometry import Roi
@@ -97,6 +98,9 @@ class TaskSpec:
     #: What one worker the server starts holds of the pipeline's ``resources`` while alive
     #: (daisy 2.0's ``requires``), e.g. ``{"gpu": 1}``; empty: not bounded by the budget.
     requires: Mapping[str, int] = field(default_factory=dict)
+    #: The task's done markers (daisy 2.0.0's ``tracking_path``, protocol revision 5): a path on the
+    #: server's file system; False: none; None: the server's default (``<log dir>/tracking/<task_id>``).
+    tracking_path: str | Literal[False] | None = None
 
 
 @dataclass(frozen=True)
@@ -289,6 +293,14 @@ def _task_to_wire(task: TaskSpec) -> pipeline_pb2.TaskSpec:
         message.worker_launch.command.extend(task.worker_launch.command)
         message.worker_launch.env.update(task.worker_launch.env)
     message.requires.update(_resources_to_wire(task.requires, f"task {task.task_id!r}: requires"))
+    if task.tracking_path is False:
+        message.tracking_disabled = True
+    elif isinstance(task.tracking_path, str):
+        message.tracking_path = task.tracking_path
+    elif task.tracking_path is not None:
+        raise ValueError(
+            f"task {task.task_id!r}: tracking_path must be a path, False or None, got {task.tracking_path!r}"
+        )
     return message
 
 
@@ -319,7 +331,17 @@ def _task_from_wire(message: pipeline_pb2.TaskSpec) -> TaskSpec:
         upstream_tasks=tuple(message.upstream_task_ids),
         worker_launch=WorkerLaunch(tuple(launch.command), dict(launch.env)) if present("worker_launch") else None,
         requires=dict(message.requires),
+        tracking_path=_tracking_from_wire(message),
     )
+
+
+def _tracking_from_wire(message: pipeline_pb2.TaskSpec) -> str | Literal[False] | None:
+    which = message.WhichOneof("tracking")
+    if which == "tracking_path":
+        return message.tracking_path
+    if which == "tracking_disabled" and message.tracking_disabled:
+        return False
+    return None
 
 
 def _state_from_wire(m: scheduler_pb2.TaskState) -> TaskState:

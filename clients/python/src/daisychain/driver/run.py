@@ -32,6 +32,7 @@ from .progress import ProgressObserver, TqdmObserver, summary_text
 from .server_process import LocalServer
 from .task import Pipeline, Task, to_pipeline
 from .task_state import TaskState, task_state_from_wire
+from .tracking import tracking_group_of
 
 # The most often progress observers hear of a run; events in between are folded into the next call.
 _PROGRESS_SECONDS = 0.1
@@ -126,7 +127,9 @@ def run_blockwise(
     True (bars), False, or an observer such as ``JsonProgressObserver()``.
     A Ctrl-C cancels the run, stops its workers and raises KeyboardInterrupt.
     ``return_states=True`` (daisy 2.0.0) returns the TaskState of each task instead of the bool.
-    ``block_tracking`` is accepted for daisy 2.0's signature; done markers on disk are not written yet.
+    Every task keeps done markers in daisy 2.0.0's layout (``Task(tracking_path=...)``, by default
+    ``<log basedir>/tracking/<task_id>``, ``set_tracking_basedir``): a rerun skips the blocks marked there.
+    ``block_tracking`` is accepted for daisy 2.0's signature (its resource measurements).
     """
     server: Server | SerialServer = Server() if multiprocessing else SerialServer()
     states = server.run_blockwise(tasks, resources=resources, progress=progress)
@@ -190,6 +193,7 @@ def _task_spec(task: Task, pipeline: Pipeline, launch: WorkerLaunch | None) -> T
         upstream_tasks=[upstream.task_id for upstream in pipeline.upstream_of(task)],
         worker_launch=launch,
         requires=dict(task.requires),
+        tracking_path=tracking_group_of(task),
     )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime
 import inspect
+import os
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -64,7 +66,8 @@ class Task:
         max_workers: int | None = None,
         max_worker_restarts: int = 10,
         requires: dict[str, int] | None = None,
-        done_marker_path: str | bool | None = None,
+        tracking_path: str | os.PathLike[str] | bool | None = None,
+        done_marker_path: str | os.PathLike[str] | bool | None = None,
     ):
         if not isinstance(task_id, str) or task_id == "":
             raise TypeError(f"task_id must be a non-empty string, got {task_id!r}")
@@ -100,9 +103,14 @@ class Task:
             if not isinstance(upstream, Task):
                 raise TypeError(f"task {task_id!r}: upstream_tasks must hold Tasks, got {type(upstream).__name__}")
         self.requires = _Requires(_resources(task_id, requires), self)
-        self.done_marker_path = done_marker_path
+        self.tracking_path = _tracking_path(task_id, tracking_path, done_marker_path)
         # Checked here, as daisy does, so that a wrong function fails where the task is made.
         self.spawns_workers = takes_no_block(task_id, process_function) if process_function is not None else False
+
+    @property
+    def done_marker_path(self) -> str | bool | None:
+        """daisy 2.0.0's deprecated name of ``tracking_path``."""
+        return self.tracking_path
 
     @property
     def max_workers(self) -> int:
@@ -151,6 +159,32 @@ def takes_no_block(task_id: str, function: BlockFunction) -> bool:
         raise ValueError(f"task {task_id!r}: process_function takes ({names}); daisy passes one block, or nothing")
     has_varargs = any(p.kind == p.VAR_POSITIONAL for p in parameters)
     return not positional and not has_varargs
+
+
+def _tracking_path(
+    task_id: str,
+    tracking_path: str | os.PathLike[str] | bool | None,
+    done_marker_path: str | os.PathLike[str] | bool | None,
+) -> str | bool | None:
+    """daisy 2.0.0's ``tracking_path`` (a path; False: not tracked; None or True: the default basedir),
+    or its deprecated alias ``done_marker_path``."""
+    if done_marker_path is not None:
+        if tracking_path is not None:
+            raise TypeError(
+                f"task {task_id!r}: pass either tracking_path or done_marker_path, not both "
+                "(done_marker_path is the deprecated alias)"
+            )
+        warnings.warn(
+            "Task(done_marker_path=...) is deprecated; use Task(tracking_path=...)", DeprecationWarning, stacklevel=3
+        )
+        tracking_path = done_marker_path
+    if tracking_path is None or isinstance(tracking_path, bool):
+        return tracking_path
+    if isinstance(tracking_path, (str, os.PathLike)):
+        path = os.fspath(tracking_path)
+        if isinstance(path, str) and path != "" and "\0" not in path:
+            return path
+    raise ValueError(f"task {task_id!r}: tracking_path must be a path, False or None, got {tracking_path!r}")
 
 
 def _check_count(task_id: str, name: str, value: object, minimum: int) -> None:

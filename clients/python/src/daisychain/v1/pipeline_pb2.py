@@ -27,7 +27,7 @@ from daisychain.v1 import scheduler_pb2 as daisychain_dot_v1_dot_scheduler__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x64\x61isychain/v1/pipeline.proto\x12\rdaisychain.v1\x1a\x1c\x64\x61isychain/v1/geometry.proto\x1a\x1d\x64\x61isychain/v1/scheduler.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"~\n\x0cWorkerLaunch\x12\x0f\n\x07\x63ommand\x18\x01 \x03(\t\x12\x31\n\x03\x65nv\x18\x02 \x03(\x0b\x32$.daisychain.v1.WorkerLaunch.EnvEntry\x1a*\n\x08\x45nvEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xe3\x04\n\x08TaskSpec\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12%\n\ttotal_roi\x18\x02 \x01(\x0b\x32\x12.daisychain.v1.Roi\x12$\n\x08read_roi\x18\x03 \x01(\x0b\x32\x12.daisychain.v1.Roi\x12%\n\twrite_roi\x18\x04 \x01(\x0b\x32\x12.daisychain.v1.Roi\x12\x1f\n\x03\x66it\x18\x05 \x01(\x0e\x32\x12.daisychain.v1.Fit\x12 \n\x13read_write_conflict\x18\x06 \x01(\x08H\x00\x88\x01\x01\x12\x18\n\x0bmax_retries\x18\x07 \x01(\rH\x01\x88\x01\x01\x12\x1c\n\x0ftimeout_seconds\x18\x08 \x01(\x01H\x02\x88\x01\x01\x12\x18\n\x0bnum_workers\x18\t \x01(\rH\x03\x88\x01\x01\x12 \n\x13max_worker_restarts\x18\n \x01(\rH\x04\x88\x01\x01\x12\x19\n\x11upstream_task_ids\x18\x0b \x03(\t\x12\x32\n\rworker_launch\x18\x0c \x01(\x0b\x32\x1b.daisychain.v1.WorkerLaunch\x12\x37\n\x08requires\x18\r \x03(\x0b\x32%.daisychain.v1.TaskSpec.RequiresEntry\x1a/\n\rRequiresEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\x42\x16\n\x14_read_write_conflictB\x0e\n\x0c_max_retriesB\x12\n\x10_timeout_secondsB\x0e\n\x0c_num_workersB\x16\n\x14_max_worker_restarts\"\xb5\x01\n\x0cPipelineSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12&\n\x05tasks\x18\x02 \x03(\x0b\x32\x17.daisychain.v1.TaskSpec\x12=\n\tresources\x18\x03 \x03(\x0b\x32*.daisychain.v1.PipelineSpec.ResourcesEntry\x1a\x30\n\x0eResourcesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\"\x9d\x02\n\x08Pipeline\x12\x13\n\x0bpipeline_id\x18\x01 \x01(\t\x12)\n\x04spec\x18\x02 \x01(\x0b\x32\x1b.daisychain.v1.PipelineSpec\x12-\n\x06status\x18\x03 \x01(\x0e\x32\x1d.daisychain.v1.PipelineStatus\x12(\n\x06states\x18\x04 \x03(\x0b\x32\x18.daisychain.v1.TaskState\x12\x15\n\rcancel_reason\x18\x05 \x01(\t\x12\x30\n\x0csubmitted_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"B\n\x15SubmitPipelineRequest\x12)\n\x04spec\x18\x01 \x01(\x0b\x32\x1b.daisychain.v1.PipelineSpec\"Y\n\x16SubmitPipelineResponse\x12)\n\x08pipeline\x18\x01 \x01(\x0b\x32\x17.daisychain.v1.Pipeline\x12\x14\n\x0cworker_token\x18\x02 \x01(\t\"=\n\x14ListPipelinesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\"\\\n\x15ListPipelinesResponse\x12*\n\tpipelines\x18\x01 \x03(\x0b\x32\x17.daisychain.v1.Pipeline\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\")\n\x12GetPipelineRequest\x12\x13\n\x0bpipeline_id\x18\x01 \x01(\t\"@\n\x13GetPipelineResponse\x12)\n\x08pipeline\x18\x01 \x01(\x0b\x32\x17.daisychain.v1.Pipeline\"+\n\x14WatchPipelineRequest\x12\x13\n\x0bpipeline_id\x18\x01 \x01(\t\"\xc7\x01\n\x15WatchPipelineResponse\x12(\n\x06states\x18\x01 \x03(\x0b\x32\x18.daisychain.v1.TaskState\x12,\n\x07\x66\x61ilure\x18\x02 \x01(\x0b\x32\x1b.daisychain.v1.BlockFailure\x12\x10\n\x08\x66inished\x18\x03 \x01(\x08\x12-\n\x06status\x18\x04 \x01(\x0e\x32\x1d.daisychain.v1.PipelineStatus\x12\x15\n\rcancel_reason\x18\x05 \x01(\t\"<\n\x15\x43\x61ncelPipelineRequest\x12\x13\n\x0bpipeline_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"C\n\x16\x43\x61ncelPipelineResponse\x12)\n\x08pipeline\x18\x01 \x01(\x0b\x32\x17.daisychain.v1.Pipeline*K\n\x03\x46it\x12\x13\n\x0f\x46IT_UNSPECIFIED\x10\x00\x12\r\n\tFIT_VALID\x10\x01\x12\x10\n\x0c\x46IT_OVERHANG\x10\x02\x12\x0e\n\nFIT_SHRINK\x10\x03*\xa8\x01\n\x0ePipelineStatus\x12\x1f\n\x1bPIPELINE_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17PIPELINE_STATUS_RUNNING\x10\x01\x12\x1d\n\x19PIPELINE_STATUS_SUCCEEDED\x10\x02\x12\x1a\n\x16PIPELINE_STATUS_FAILED\x10\x03\x12\x1d\n\x19PIPELINE_STATUS_CANCELLED\x10\x04\x32\xdf\x03\n\x0fPipelineService\x12]\n\x0eSubmitPipeline\x12$.daisychain.v1.SubmitPipelineRequest\x1a%.daisychain.v1.SubmitPipelineResponse\x12Z\n\rListPipelines\x12#.daisychain.v1.ListPipelinesRequest\x1a$.daisychain.v1.ListPipelinesResponse\x12T\n\x0bGetPipeline\x12!.daisychain.v1.GetPipelineRequest\x1a\".daisychain.v1.GetPipelineResponse\x12\\\n\rWatchPipeline\x12#.daisychain.v1.WatchPipelineRequest\x1a$.daisychain.v1.WatchPipelineResponse0\x01\x12]\n\x0e\x43\x61ncelPipeline\x12$.daisychain.v1.CancelPipelineRequest\x1a%.daisychain.v1.CancelPipelineResponseB\x86\x01\n\x17io.github.daisychain.v1B\rPipelineProtoP\x01ZJgithub.com/daisychain/daisychain/clients/go/gen/daisychain/v1;daisychainv1\xaa\x02\rDaisychain.V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x64\x61isychain/v1/pipeline.proto\x12\rdaisychain.v1\x1a\x1c\x64\x61isychain/v1/geometry.proto\x1a\x1d\x64\x61isychain/v1/scheduler.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"~\n\x0cWorkerLaunch\x12\x0f\n\x07\x63ommand\x18\x01 \x03(\t\x12\x31\n\x03\x65nv\x18\x02 \x03(\x0b\x32$.daisychain.v1.WorkerLaunch.EnvEntry\x1a*\n\x08\x45nvEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xa5\x05\n\x08TaskSpec\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12%\n\ttotal_roi\x18\x02 \x01(\x0b\x32\x12.daisychain.v1.Roi\x12$\n\x08read_roi\x18\x03 \x01(\x0b\x32\x12.daisychain.v1.Roi\x12%\n\twrite_roi\x18\x04 \x01(\x0b\x32\x12.daisychain.v1.Roi\x12\x1f\n\x03\x66it\x18\x05 \x01(\x0e\x32\x12.daisychain.v1.Fit\x12 \n\x13read_write_conflict\x18\x06 \x01(\x08H\x01\x88\x01\x01\x12\x18\n\x0bmax_retries\x18\x07 \x01(\rH\x02\x88\x01\x01\x12\x1c\n\x0ftimeout_seconds\x18\x08 \x01(\x01H\x03\x88\x01\x01\x12\x18\n\x0bnum_workers\x18\t \x01(\rH\x04\x88\x01\x01\x12 \n\x13max_worker_restarts\x18\n \x01(\rH\x05\x88\x01\x01\x12\x19\n\x11upstream_task_ids\x18\x0b \x03(\t\x12\x32\n\rworker_launch\x18\x0c \x01(\x0b\x32\x1b.daisychain.v1.WorkerLaunch\x12\x37\n\x08requires\x18\r \x03(\x0b\x32%.daisychain.v1.TaskSpec.RequiresEntry\x12\x17\n\rtracking_path\x18\x0e \x01(\tH\x00\x12\x1b\n\x11tracking_disabled\x18\x0f \x01(\x08H\x00\x1a/\n\rRequiresEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\x42\n\n\x08trackingB\x16\n\x14_read_write_conflictB\x0e\n\x0c_max_retriesB\x12\n\x10_timeout_secondsB\x0e\n\x0c_num_workersB\x16\n\x14_max_worker_restarts\"\xb5\x01\n\x0cPipelineSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12&\n\x05tasks\x18\x02 \x03(\x0b\x32\x17.daisychain.v1.TaskSpec\x12=\n\tresources\x18\x03 \x03(\x0b\x32*.daisychain.v1.PipelineSpec.ResourcesEntry\x1a\x30\n\x0eResourcesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\"\x9d\x02\n\x08Pipeline\x12\x13\n\x0bpipeline_id\x18\x01 \x01(\t\x12)\n\x04spec\x18\x02 \x01(\x0b\x32\x1b.daisychain.v1.PipelineSpec\x12-\n\x06status\x18\x03 \x01(\x0e\x32\x1d.daisychain.v1.PipelineStatus\x12(\n\x06states\x18\x04 \x03(\x0b\x32\x18.daisychain.v1.TaskState\x12\x15\n\rcancel_reason\x18\x05 \x01(\t\x12\x30\n\x0csubmitted_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"B\n\x15SubmitPipelineRequest\x12)\n\x04spec\x18\x01 \x01(\x0b\x32\x1b.daisychain.v1.PipelineSpec\"Y\n\x16SubmitPipelineResponse\x12)\n\x08pipeline\x18\x01 \x01(\x0b\x32\x17.daisychain.v1.Pipeline\x12\x14\n\x0cworker_token\x18\x02 \x01(\t\"=\n\x14ListPipelinesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\"\\\n\x15ListPipelinesResponse\x12*\n\tpipelines\x18\x01 \x03(\x0b\x32\x17.daisychain.v1.Pipeline\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\")\n\x12GetPipelineRequest\x12\x13\n\x0bpipeline_id\x18\x01 \x01(\t\"@\n\x13GetPipelineResponse\x12)\n\x08pipeline\x18\x01 \x01(\x0b\x32\x17.daisychain.v1.Pipeline\"+\n\x14WatchPipelineRequest\x12\x13\n\x0bpipeline_id\x18\x01 \x01(\t\"\xc7\x01\n\x15WatchPipelineResponse\x12(\n\x06states\x18\x01 \x03(\x0b\x32\x18.daisychain.v1.TaskState\x12,\n\x07\x66\x61ilure\x18\x02 \x01(\x0b\x32\x1b.daisychain.v1.BlockFailure\x12\x10\n\x08\x66inished\x18\x03 \x01(\x08\x12-\n\x06status\x18\x04 \x01(\x0e\x32\x1d.daisychain.v1.PipelineStatus\x12\x15\n\rcancel_reason\x18\x05 \x01(\t\"<\n\x15\x43\x61ncelPipelineRequest\x12\x13\n\x0bpipeline_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"C\n\x16\x43\x61ncelPipelineResponse\x12)\n\x08pipeline\x18\x01 \x01(\x0b\x32\x17.daisychain.v1.Pipeline*K\n\x03\x46it\x12\x13\n\x0f\x46IT_UNSPECIFIED\x10\x00\x12\r\n\tFIT_VALID\x10\x01\x12\x10\n\x0c\x46IT_OVERHANG\x10\x02\x12\x0e\n\nFIT_SHRINK\x10\x03*\xa8\x01\n\x0ePipelineStatus\x12\x1f\n\x1bPIPELINE_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17PIPELINE_STATUS_RUNNING\x10\x01\x12\x1d\n\x19PIPELINE_STATUS_SUCCEEDED\x10\x02\x12\x1a\n\x16PIPELINE_STATUS_FAILED\x10\x03\x12\x1d\n\x19PIPELINE_STATUS_CANCELLED\x10\x04\x32\xdf\x03\n\x0fPipelineService\x12]\n\x0eSubmitPipeline\x12$.daisychain.v1.SubmitPipelineRequest\x1a%.daisychain.v1.SubmitPipelineResponse\x12Z\n\rListPipelines\x12#.daisychain.v1.ListPipelinesRequest\x1a$.daisychain.v1.ListPipelinesResponse\x12T\n\x0bGetPipeline\x12!.daisychain.v1.GetPipelineRequest\x1a\".daisychain.v1.GetPipelineResponse\x12\\\n\rWatchPipeline\x12#.daisychain.v1.WatchPipelineRequest\x1a$.daisychain.v1.WatchPipelineResponse0\x01\x12]\n\x0e\x43\x61ncelPipeline\x12$.daisychain.v1.CancelPipelineRequest\x1a%.daisychain.v1.CancelPipelineResponseB\x86\x01\n\x17io.github.daisychain.v1B\rPipelineProtoP\x01ZJgithub.com/daisychain/daisychain/clients/go/gen/daisychain/v1;daisychainv1\xaa\x02\rDaisychain.V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,44 +41,44 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TASKSPEC_REQUIRESENTRY']._serialized_options = b'8\001'
   _globals['_PIPELINESPEC_RESOURCESENTRY']._loaded_options = None
   _globals['_PIPELINESPEC_RESOURCESENTRY']._serialized_options = b'8\001'
-  _globals['_FIT']._serialized_start=2158
-  _globals['_FIT']._serialized_end=2233
-  _globals['_PIPELINESTATUS']._serialized_start=2236
-  _globals['_PIPELINESTATUS']._serialized_end=2404
+  _globals['_FIT']._serialized_start=2224
+  _globals['_FIT']._serialized_end=2299
+  _globals['_PIPELINESTATUS']._serialized_start=2302
+  _globals['_PIPELINESTATUS']._serialized_end=2470
   _globals['_WORKERLAUNCH']._serialized_start=141
   _globals['_WORKERLAUNCH']._serialized_end=267
   _globals['_WORKERLAUNCH_ENVENTRY']._serialized_start=225
   _globals['_WORKERLAUNCH_ENVENTRY']._serialized_end=267
   _globals['_TASKSPEC']._serialized_start=270
-  _globals['_TASKSPEC']._serialized_end=881
-  _globals['_TASKSPEC_REQUIRESENTRY']._serialized_start=734
-  _globals['_TASKSPEC_REQUIRESENTRY']._serialized_end=781
-  _globals['_PIPELINESPEC']._serialized_start=884
-  _globals['_PIPELINESPEC']._serialized_end=1065
-  _globals['_PIPELINESPEC_RESOURCESENTRY']._serialized_start=1017
-  _globals['_PIPELINESPEC_RESOURCESENTRY']._serialized_end=1065
-  _globals['_PIPELINE']._serialized_start=1068
-  _globals['_PIPELINE']._serialized_end=1353
-  _globals['_SUBMITPIPELINEREQUEST']._serialized_start=1355
-  _globals['_SUBMITPIPELINEREQUEST']._serialized_end=1421
-  _globals['_SUBMITPIPELINERESPONSE']._serialized_start=1423
-  _globals['_SUBMITPIPELINERESPONSE']._serialized_end=1512
-  _globals['_LISTPIPELINESREQUEST']._serialized_start=1514
-  _globals['_LISTPIPELINESREQUEST']._serialized_end=1575
-  _globals['_LISTPIPELINESRESPONSE']._serialized_start=1577
-  _globals['_LISTPIPELINESRESPONSE']._serialized_end=1669
-  _globals['_GETPIPELINEREQUEST']._serialized_start=1671
-  _globals['_GETPIPELINEREQUEST']._serialized_end=1712
-  _globals['_GETPIPELINERESPONSE']._serialized_start=1714
-  _globals['_GETPIPELINERESPONSE']._serialized_end=1778
-  _globals['_WATCHPIPELINEREQUEST']._serialized_start=1780
-  _globals['_WATCHPIPELINEREQUEST']._serialized_end=1823
-  _globals['_WATCHPIPELINERESPONSE']._serialized_start=1826
-  _globals['_WATCHPIPELINERESPONSE']._serialized_end=2025
-  _globals['_CANCELPIPELINEREQUEST']._serialized_start=2027
-  _globals['_CANCELPIPELINEREQUEST']._serialized_end=2087
-  _globals['_CANCELPIPELINERESPONSE']._serialized_start=2089
-  _globals['_CANCELPIPELINERESPONSE']._serialized_end=2156
-  _globals['_PIPELINESERVICE']._serialized_start=2407
-  _globals['_PIPELINESERVICE']._serialized_end=2886
+  _globals['_TASKSPEC']._serialized_end=947
+  _globals['_TASKSPEC_REQUIRESENTRY']._serialized_start=788
+  _globals['_TASKSPEC_REQUIRESENTRY']._serialized_end=835
+  _globals['_PIPELINESPEC']._serialized_start=950
+  _globals['_PIPELINESPEC']._serialized_end=1131
+  _globals['_PIPELINESPEC_RESOURCESENTRY']._serialized_start=1083
+  _globals['_PIPELINESPEC_RESOURCESENTRY']._serialized_end=1131
+  _globals['_PIPELINE']._serialized_start=1134
+  _globals['_PIPELINE']._serialized_end=1419
+  _globals['_SUBMITPIPELINEREQUEST']._serialized_start=1421
+  _globals['_SUBMITPIPELINEREQUEST']._serialized_end=1487
+  _globals['_SUBMITPIPELINERESPONSE']._serialized_start=1489
+  _globals['_SUBMITPIPELINERESPONSE']._serialized_end=1578
+  _globals['_LISTPIPELINESREQUEST']._serialized_start=1580
+  _globals['_LISTPIPELINESREQUEST']._serialized_end=1641
+  _globals['_LISTPIPELINESRESPONSE']._serialized_start=1643
+  _globals['_LISTPIPELINESRESPONSE']._serialized_end=1735
+  _globals['_GETPIPELINEREQUEST']._serialized_start=1737
+  _globals['_GETPIPELINEREQUEST']._serialized_end=1778
+  _globals['_GETPIPELINERESPONSE']._serialized_start=1780
+  _globals['_GETPIPELINERESPONSE']._serialized_end=1844
+  _globals['_WATCHPIPELINEREQUEST']._serialized_start=1846
+  _globals['_WATCHPIPELINEREQUEST']._serialized_end=1889
+  _globals['_WATCHPIPELINERESPONSE']._serialized_start=1892
+  _globals['_WATCHPIPELINERESPONSE']._serialized_end=2091
+  _globals['_CANCELPIPELINEREQUEST']._serialized_start=2093
+  _globals['_CANCELPIPELINEREQUEST']._serialized_end=2153
+  _globals['_CANCELPIPELINERESPONSE']._serialized_start=2155
+  _globals['_CANCELPIPELINERESPONSE']._serialized_end=2222
+  _globals['_PIPELINESERVICE']._serialized_start=2473
+  _globals['_PIPELINESERVICE']._serialized_end=2952
 # @@protoc_insertion_point(module_scope)

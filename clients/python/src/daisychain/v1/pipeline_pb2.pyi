@@ -52,7 +52,7 @@ class WorkerLaunch(_message.Message):
     def __init__(self, command: _Optional[_Iterable[str]] = ..., env: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class TaskSpec(_message.Message):
-    __slots__ = ("task_id", "total_roi", "read_roi", "write_roi", "fit", "read_write_conflict", "max_retries", "timeout_seconds", "num_workers", "max_worker_restarts", "upstream_task_ids", "worker_launch", "requires")
+    __slots__ = ("task_id", "total_roi", "read_roi", "write_roi", "fit", "read_write_conflict", "max_retries", "timeout_seconds", "num_workers", "max_worker_restarts", "upstream_task_ids", "worker_launch", "requires", "tracking_path", "tracking_disabled")
     class RequiresEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -73,6 +73,8 @@ class TaskSpec(_message.Message):
     UPSTREAM_TASK_IDS_FIELD_NUMBER: _ClassVar[int]
     WORKER_LAUNCH_FIELD_NUMBER: _ClassVar[int]
     REQUIRES_FIELD_NUMBER: _ClassVar[int]
+    TRACKING_PATH_FIELD_NUMBER: _ClassVar[int]
+    TRACKING_DISABLED_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     total_roi: _geometry_pb2.Roi
     read_roi: _geometry_pb2.Roi
@@ -86,7 +88,9 @@ class TaskSpec(_message.Message):
     upstream_task_ids: _containers.RepeatedScalarFieldContainer[str]
     worker_launch: WorkerLaunch
     requires: _containers.ScalarMap[str, int]
-    def __init__(self, task_id: _Optional[str] = ..., total_roi: _Optional[_Union[_geometry_pb2.Roi, _Mapping]] = ..., read_roi: _Optional[_Union[_geometry_pb2.Roi, _Mapping]] = ..., write_roi: _Optional[_Union[_geometry_pb2.Roi, _Mapping]] = ..., fit: _Optional[_Union[Fit, str]] = ..., read_write_conflict: _Optional[bool] = ..., max_retries: _Optional[int] = ..., timeout_seconds: _Optional[float] = ..., num_workers: _Optional[int] = ..., max_worker_restarts: _Optional[int] = ..., upstream_task_ids: _Optional[_Iterable[str]] = ..., worker_launch: _Optional[_Union[WorkerLaunch, _Mapping]] = ..., requires: _Optional[_Mapping[str, int]] = ...) -> None: ...
+    tracking_path: str
+    tracking_disabled: bool
+    def __init__(self, task_id: _Optional[str] = ..., total_roi: _Optional[_Union[_geometry_pb2.Roi, _Mapping]] = ..., read_roi: _Optional[_Union[_geometry_pb2.Roi, _Mapping]] = ..., write_roi: _Optional[_Union[_geometry_pb2.Roi, _Mapping]] = ..., fit: _Optional[_Union[Fit, str]] = ..., read_write_conflict: _Optional[bool] = ..., max_retries: _Optional[int] = ..., timeout_seconds: _Optional[float] = ..., num_workers: _Optional[int] = ..., max_worker_restarts: _Optional[int] = ..., upstream_task_ids: _Optional[_Iterable[str]] = ..., worker_launch: _Optional[_Union[WorkerLaunch, _Mapping]] = ..., requires: _Optional[_Mapping[str, int]] = ..., tracking_path: _Optional[str] = ..., tracking_disabled: _Optional[bool] = ...) -> None: ...
 
 class PipelineSpec(_message.Message):
     __slots__ = ("name", "tasks", "resources")
