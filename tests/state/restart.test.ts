@@ -222,3 +222,38 @@ test('a state directory in use by a live server, or holding a record that is not
   assert.equal(empty.code, 2);
   assert.match(empty.stderr, /--state-dir needs a/);
 });
+
+test('workers started elsewhere ride out a crash of the server: they reconnect to the restarted one and finish the run', { timeout: 180_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'daisychain-restart-external-'));
+  const stateDir = join(dir, 'state');
+  const records = join(dir, 'records.txt');
+  const file = join(dir, 'external.yaml');
+  const task = { taskId: 'p', totalRoi: { offset: [0], shape: [10 * BLOCKS] }, readRoi: { offset: [0], shape: [10] }, writeRoi: { offset: [0], shape: [10] }, readWriteConflict: false };
+  writeFileSync(file, `name: external\ntasks:\n  - ${JSON.stringify(task)}\n`);
+  const serveArgs = (port: number) => ['--listen', `127.0.0.1:${port}`, '--state-dir', stateDir, '--log-dir', join(dir, 'logs')];
+  let service = await startService(serveArgs(0));
+  const port = service.port;
+  const workers: { child: ChildProcess; exit: Promise<number | null> }[] = [];
+  try {
+    const id = (await runCli(['submit', file, '--server', service.address])).stdout.trim();
+    for (let i = 0; i < WORKERS; i++) {
+      const context = `hostname=127.0.0.1:port=${port}:task_id=p:worker_id=outside-${i}:pipeline_id=${id}:reconnect_grace=60`;
+      const child = spawn(process.execPath, [workerScript], { stdio: 'ignore', env: { ...process.env, DAISY_CONTEXT: context, RECORD_FILE: records, BLOCK_DELAY_MS: '25' } });
+      workers.push({ child, exit: new Promise((resolve) => child.on('exit', resolve)) });
+    }
+    await until('a third of the blocks ran', () => recordedBlocks(records).length >= BLOCKS / 3);
+    service.child.kill('SIGKILL');
+    await service.exit;
+    // Down for a while: the workers keep retrying.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    service = await startService(serveArgs(port));
+    const watched = await runCli(['watch', id, '--server', service.address, '--progress', 'none']);
+    assert.equal(watched.code, 0, watched.stderr);
+    // Told to shut down at the end, they exit as workers do when their task is over.
+    for (const worker of workers) assert.equal(await worker.exit, 0);
+    assertEveryBlockOnce(records, 1);
+  } finally {
+    for (const worker of workers) worker.child.kill('SIGKILL');
+    service.child.kill('SIGKILL');
+  }
+});
