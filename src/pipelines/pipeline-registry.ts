@@ -148,7 +148,14 @@ export class PipelineRegistry extends EventEmitter<PipelineRegistryEvents> {
       this.authorizer.setWorkerToken(id, options.workerToken);
       workerToken = options.workerToken;
     }
-    const pipeline = new Pipeline(id, name, tasks, workerToken, resources ?? {}, this.trackingBasedirOf({ id }), options.submittedAt);
+    let pipeline: Pipeline;
+    try {
+      pipeline = new Pipeline(id, name, tasks, workerToken, resources ?? {}, this.trackingBasedirOf({ id }), options.submittedAt);
+    } catch (error) {
+      // Refused (a tracking group of another task): nothing of it may stay, its token neither.
+      this.authorizer.revokeWorkerToken(id);
+      throw error;
+    }
     this.pipelines.set(id, pipeline);
     pipeline.once('ended', () => this.emit('ended', pipeline));
     this.emit('submitted', pipeline);

@@ -221,6 +221,8 @@ test('user errors in a pipeline are refused up front: exit status 2 and one line
   assertWrongUsage(await run({ maxWorkerRestarts: 1e9 }), /maxWorkerRestarts must be at most 100000/);
   assertWrongUsage(await run({ timeout: 1e9 }), /timeout must be at most 2147483 seconds/);
   writeFileSync(join(dir, 'a'), 'a file where the log directory should be');
-  assertWrongUsage(await run({}), /cannot write worker logs to .*a\/b\/logs\/t: ENOTDIR/);
+  // The tasks' done markers (<logDir>/tracking/<taskId>) are the first thing the log directory must take.
+  assertWrongUsage(await run({}), /cannot keep done markers: ENOTDIR: .*a\/b\/logs\/tracking\/t/);
+  assertWrongUsage(await run({ trackingPath: false }), /cannot write worker logs to .*a\/b\/logs\/t: ENOTDIR/);
   assert.deepEqual(readdirSync(dir).sort(), ['a', 'p.json'], 'no worker ran, no log was written');
 });

@@ -64,7 +64,8 @@ test('serve --address-file --flat-log-dir --exit-with-stdin: found by its file, 
     ],
   });
   await until(() => existsSync(join(logDir, 'held')) && readdirSync(join(logDir, 'held')).filter((f) => f.endsWith('.out')).length === 2, 'two workers');
-  assert.deepEqual(readdirSync(logDir), ['held'], `no pipeline directory (${submitted.pipelineId}) between the log dir and the task`);
+  assert.deepEqual(readdirSync(logDir).sort(), ['held', 'tracking'], `no pipeline directory (${submitted.pipelineId}) between the log dir and the task, nor the done markers`);
+  assert.ok(existsSync(join(logDir, 'tracking', 'held', 'zarr.json')), 'done markers in <logDir>/tracking/<taskId>');
   const workers = readdirSync('/proc')
     .filter((entry) => /^\d+$/.test(entry))
     .map(Number)

@@ -192,3 +192,38 @@ test(
     assert.equal(readFileSync(path.join(group, 'zarr.json'), 'utf8'), groupBefore, 'the refused group is unchanged');
   }),
 );
+
+test(
+  'SubmitPipeline carries tracking_path and tracking_disabled: Get echoes them, the group is made at the path, none for the disabled task',
+  { timeout: 60_000 },
+  withDir('wire', async (dir) => {
+    const server = await startTestPipelineServer();
+    try {
+      const group = path.join(dir, 'elsewhere', 'a');
+      const submitted = await server.control.submit({
+        tasks: [
+          { ...spec, taskId: 'a', trackingPath: group },
+          { ...spec, taskId: 'b', trackingPath: false },
+          { ...spec, taskId: 'c' },
+        ],
+      });
+      const got = await server.control.get(submitted.pipelineId);
+      assert.deepEqual(
+        got.spec.tasks.map((t) => [t.taskId, t.trackingPath]),
+        [
+          ['a', group],
+          ['b', false],
+          ['c', undefined],
+        ],
+      );
+      const pipeline = server.registry.get(submitted.pipelineId)!;
+      assert.equal(pipeline.tracking.pathOf('a'), group);
+      assert.ok(existsSync(path.join(group, 'zarr.json')));
+      assert.equal(pipeline.tracking.pathOf('b'), undefined);
+      assert.equal(pipeline.tracking.pathOf('c'), path.join(server.logDir, submitted.pipelineId, 'tracking', 'c'), 'the default: <log dir>/tracking/<task id>');
+      await server.control.cancel(submitted.pipelineId, 'done looking');
+    } finally {
+      await server.close();
+    }
+  }),
+);
