@@ -14,7 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { formatContext, SchedulerService, startServer } from '../../src/index.js';
+import { status } from '@grpc/grpc-js';
+import { backoffDelayMs, endKind, reconnectGraceSeconds } from '../../src/client/reconnect.js';
+import { Client, DEFAULT_RECONNECT_GRACE_SECONDS, formatContext, RECONNECT_GRACE_VARIABLE, SchedulerService, startServer } from '../../src/index.js';
 import { lineTask } from '../support/line-task.js';
 
 const workerScript = fileURLToPath(new URL('../fixtures/record-worker.js', import.meta.url));
@@ -207,4 +209,24 @@ test("a restarted server that does not know a pool worker's secret refuses its n
   } finally {
     await restarted.close();
   }
+});
+
+test('the reconnect rule: the grace from the option, the context, the environment or the default; a capped, jittered backoff; which ends retry', () => {
+  const env = { [RECONNECT_GRACE_VARIABLE]: '9' };
+  assert.equal(reconnectGraceSeconds(5, { reconnect_grace: '7' }, env), 5);
+  assert.equal(reconnectGraceSeconds(undefined, { reconnect_grace: '7.5' }, env), 7.5);
+  assert.equal(reconnectGraceSeconds(undefined, {}, { [RECONNECT_GRACE_VARIABLE]: '0' }), 0);
+  assert.equal(reconnectGraceSeconds(undefined, {}, {}), DEFAULT_RECONNECT_GRACE_SECONDS);
+  assert.ok(DEFAULT_RECONNECT_GRACE_SECONDS >= 60);
+  for (const bad of ['-1', 'soon', '', 'Infinity']) {
+    assert.throws(() => reconnectGraceSeconds(undefined, { reconnect_grace: bad }, {}), /reconnect_grace/);
+  }
+  assert.throws(() => new Client({ hostname: '127.0.0.1', port: '1', task_id: 't', reconnect_grace: 'x' }), /reconnect_grace="x"/);
+  const delays = Array.from({ length: 30 }, (_, attempt) => backoffDelayMs(attempt));
+  assert.ok(delays[0]! >= 125 && delays[0]! <= 250 && Math.max(...delays) <= 5000, delays.join(' '));
+  assert.equal(backoffDelayMs(20, () => 0), 2500);
+  assert.deepEqual(
+    [null, status.UNAVAILABLE, status.CANCELLED, status.PERMISSION_DENIED, status.UNAUTHENTICATED, status.NOT_FOUND, status.INTERNAL].map(endKind),
+    ['retry', 'retry', 'retry', 'refused', 'refused', 'fail', 'fail'],
+  );
 });
