@@ -94,6 +94,8 @@ export class Client {
   private readonly orphaned = new Set<Block>();
   /** When the current loss of the server began (ms, Date.now()), null while connected. */
   private lostSince: number | null = null;
+  /** How the last attempt of the current loss ended, for the error at the grace's end. */
+  private lossDetails = '';
   private reconnectAttempt = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private graceTimer: NodeJS.Timeout | null = null;
@@ -416,11 +418,12 @@ export class Client {
    * again, with backoff, until the grace ends.
    */
   private onServerLost(details: string): void {
+    this.lossDetails = details;
     if (this.lostSince === null) {
       this.lostSince = Date.now();
       this.reconnectAttempt = 0;
       if (this.graceMs > 0) {
-        this.graceTimer = setTimeout(() => this.giveUp(details), this.graceMs);
+        this.graceTimer = setTimeout(() => this.giveUp(), this.graceMs);
         if (this.waiters.length === 0) this.graceTimer.unref();
       }
     }
@@ -439,7 +442,7 @@ export class Client {
     this.grpc.close();
     const remaining = this.lostSince + this.graceMs - Date.now();
     if (remaining <= 0) {
-      this.giveUp(details);
+      this.giveUp();
       return;
     }
     const delay = Math.min(backoffDelayMs(this.reconnectAttempt++), remaining);
@@ -468,7 +471,8 @@ export class Client {
   }
 
   /** The grace ended with no server: stop, and end the process if a block of the lost stream may still be running. */
-  private giveUp(details: string): void {
+  private giveUp(): void {
+    const details = this.lossDetails;
     if (this.closed || this.failure !== null || this.shutdownReason !== null) return;
     this.stopReconnecting();
     this.generation++;

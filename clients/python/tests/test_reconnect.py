@@ -310,3 +310,39 @@ def test_a_restarted_server_that_refuses_the_new_hello_ends_the_worker_with_77(t
     _, stderr = w.communicate(timeout=60)
     assert w.returncode == 77, stderr
     assert "HelloRefusedError" in stderr and "did not present its secret" in stderr
+
+
+def test_the_drivers_worker_exits_75_whether_it_waits_for_a_block_or_runs_one_when_its_server_is_gone(  # type: ignore[no-untyped-def]
+    tmp_path: Path, processes
+) -> None:
+    from daisychain.driver.payload import WorkerPayload, write_payload
+
+    payload = tmp_path / "payload.pkl"
+    started = tmp_path / "started"
+
+    def process(block: daisychain.Block) -> None:
+        started.touch()
+        time.sleep(600)
+
+    write_payload(payload, WorkerPayload("t", process, False, None, None))
+    port = free_port()
+    server = serve(processes, line_pipeline(tmp_path / "p.json", 1), port)
+    context = f"hostname=127.0.0.1:port={port}:task_id=t"
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "daisychain.driver.worker", str(payload)],
+            env={**os.environ, "DAISY_CONTEXT": f"{context}:worker_id={i}", "DAISYCHAIN_RECONNECT_GRACE": "1"},
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(2)
+    ]
+    processes.extend(workers)
+    assert wait_for(started.exists)  # one runs the only block...
+    time.sleep(1.0)  # ...and the other, started with it, waits for one
+    server.kill()
+    server.communicate()
+    outcomes = sorted(w.communicate(timeout=60)[1] for w in workers)
+    assert [w.returncode for w in workers] == [75, 75], outcomes
+    assert all("ServerLostError: the daisychain server" in err for err in outcomes)
+    assert sum("a block still runs" in err for err in outcomes) == 1, outcomes
