@@ -152,21 +152,25 @@ async function relayTo(port: number): Promise<{ port: number; cut: () => void; c
   };
 }
 
-test('a connection cut under a worker: the same server takes its block back, and the worker says Hello again and carries on', async () => {
+test('a connection cut under a worker: the same server takes its blocks back, and the worker drops its buffer, says Hello again and carries on', async () => {
   const service = new SchedulerService([lineTask('t', 8)]);
   const server = await startServer(service);
   const relay = await relayTo(server.port);
   try {
-    const worker = startWorker(relay.port, { worker_id: 'w' }, { DAISYCHAIN_RECONNECT_GRACE: '30', BLOCK_DELAY_MS: '300' });
-    await until(() => worker.records().length >= 2 && service.state('t').processingCount === 1, 'the worker runs its third block');
+    // With a buffer of 2 blocks beside the one it runs.
+    const worker = startWorker(relay.port, { worker_id: 'w' }, { DAISYCHAIN_RECONNECT_GRACE: '30', BLOCK_DELAY_MS: '300', PREFETCH: '3' });
+    await until(() => worker.records().length >= 2 && service.state('t').processingCount === 3, 'the worker runs its third block');
     relay.cut();
     const { code, stderr } = await worker.exit;
     assert.equal(code, 0, stderr);
     const state = service.state('t');
     assert.equal(state.completedCount, 8);
     assert.equal(state.failedCount, 0);
-    // The block held at the cut came back as a failed attempt and ran again (its late release was never sent).
-    assert.ok(worker.records().some((line) => line.endsWith(' 1')), worker.records().join('\n'));
+    // The block held at the cut came back as a failed attempt and ran again (its late release was never sent);
+    // the buffered ones went back unspent, and the worker did not run them from its old buffer as well.
+    const runs = worker.records().map((line) => line.split(' ').slice(1, 4).filter((_, i) => i !== 1).join(' '));
+    assert.equal(runs.filter((run) => run.endsWith(' 1')).length, 1, runs.join('\n'));
+    assert.equal(new Set(runs).size, runs.length, `a block ran twice in one attempt:\n${runs.join('\n')}`);
   } finally {
     relay.cut();
     await relay.close();

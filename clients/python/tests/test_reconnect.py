@@ -240,7 +240,7 @@ class Relay:
         self.cut()
 
 
-def test_a_connection_cut_under_a_worker_it_says_hello_again_and_its_block_runs_again(  # type: ignore[no-untyped-def]
+def test_a_connection_cut_under_a_worker_it_drops_its_buffer_says_hello_again_and_its_block_runs_again(  # type: ignore[no-untyped-def]
     tmp_path: Path, processes
 ) -> None:
     port = free_port()
@@ -248,7 +248,10 @@ def test_a_connection_cut_under_a_worker_it_says_hello_again_and_its_block_runs_
     relay = Relay(port)
     try:
         record_file = tmp_path / "records.txt"
-        w = worker(processes, relay.port, record_file, "w", DAISYCHAIN_RECONNECT_GRACE="30", BLOCK_DELAY_S="0.3")
+        # With a buffer of 2 blocks beside the one it runs.
+        w = worker(
+            processes, relay.port, record_file, "w", DAISYCHAIN_RECONNECT_GRACE="30", BLOCK_DELAY_S="0.3", PREFETCH="3"
+        )
         assert wait_for(lambda: len(block_ids([record_file])) >= 2)
         time.sleep(0.1)  # inside its third block
         relay.cut()
@@ -257,8 +260,11 @@ def test_a_connection_cut_under_a_worker_it_says_hello_again_and_its_block_runs_
         _, server_err = server.communicate(timeout=30)
         assert server.returncode == 0, server_err
         assert block_ids([record_file]) == set(range(8))
-        # The block held at the cut went back to the server as a failed attempt and ran again.
-        assert any(line.split()[3] == "1" for line in record_file.read_text().splitlines()), record_file.read_text()
+        # The block held at the cut went back to the server as a failed attempt and ran again; the buffered
+        # ones went back unspent, and the worker did not run them from its old buffer as well.
+        runs = [(line.split()[1], line.split()[3]) for line in record_file.read_text().splitlines()]
+        assert [attempt for _, attempt in runs].count("1") == 1, runs
+        assert len(set(runs)) == len(runs), runs
     finally:
         relay.close()
 
