@@ -63,6 +63,8 @@ interface Waiter {
  * `acquireBlock()` gives the next block of the worker's task, or null when
  * the task has no more; `releaseBlock()` hands it back with its status;
  * `acquire(fn)` does both around `fn`, failing the block if `fn` throws.
+ * A server that goes away is sought again for the reconnect grace
+ * (proto/daisychain/v1/README.md, "Reconnecting"; the rule in reconnect.ts).
  */
 export class Client {
   readonly context: WorkerContext;
