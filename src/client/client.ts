@@ -205,9 +205,9 @@ export class Client {
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 
-  /** Whether the server took this block back (its timeout passed): the worker may stop working on it. */
+  /** Whether the server took this block back (its timeout passed, or its stream was lost): the worker may stop working on it. */
   isRevoked(block: Block): boolean {
-    return this.revoked.has(block.blockId);
+    return this.revoked.has(block.blockId) || this.orphaned.has(block);
   }
 
   /** Tells the server the worker still runs `block`, so that its timeout starts again (for long blocks under a short timeout). */

@@ -178,6 +178,32 @@ test('a connection cut under a worker: the same server takes its blocks back, an
   }
 });
 
+test('in a Client: a block of a lost stream reads as revoked, its release is not sent, and the next block comes on the new stream', async () => {
+  const service = new SchedulerService([lineTask('t', 3)]);
+  const server = await startServer(service);
+  const relay = await relayTo(server.port);
+  const client = new Client({ hostname: '127.0.0.1', port: String(relay.port), task_id: 't', worker_id: 'in-process' }, { reconnectGrace: 30 });
+  try {
+    const held = await client.acquireBlock();
+    assert.ok(held !== null);
+    relay.cut();
+    await until(() => client.isRevoked(held), 'the client knows the block is the server\'s again');
+    client.releaseBlock(held); // the late release: not sent, and no error
+    const attempts: string[] = [];
+    while (await client.acquire((block) => void attempts.push(`${block.blockId} ${client.attemptOf(block)}`))) {
+      // one block per iteration, on the new stream
+    }
+    assert.deepEqual(attempts.sort(), ['0 0', '1 0', '2 0'].map((run) => (run.startsWith(`${held.blockId} `) ? `${held.blockId} 1` : run)).sort());
+    assert.deepEqual(client.rejections, []);
+    assert.equal(service.state('t').completedCount, 3);
+  } finally {
+    await client.close();
+    relay.cut();
+    await relay.close();
+    await server.close();
+  }
+});
+
 test('Shutdown still ends a worker at once: a cancelled pipeline does not keep it waiting for its grace', async () => {
   const service = new SchedulerService([lineTask('t', 100)]);
   const server = await startServer(service);

@@ -269,6 +269,36 @@ def test_a_connection_cut_under_a_worker_it_drops_its_buffer_says_hello_again_an
         relay.close()
 
 
+def test_in_a_client_a_block_of_a_lost_stream_reads_as_revoked_and_its_release_is_not_sent(  # type: ignore[no-untyped-def]
+    tmp_path: Path, processes
+) -> None:
+    port = free_port()
+    server = serve(processes, line_pipeline(tmp_path / "p.json", 3), port)
+    relay = Relay(port)
+    context = daisychain.Context.parse(f"hostname=127.0.0.1:port={relay.port}:task_id=t:worker_id=in-process")
+    client = daisychain.Client(context, reconnect_grace=30)
+    try:
+        with client.acquire_block() as held:
+            assert held is not None
+            relay.cut()
+            assert wait_for(lambda: client.is_revoked(held))
+        # Leaving the with sent nothing; the next blocks come on the new stream.
+        runs = []
+        while True:
+            with client.acquire_block() as block:
+                if block is None:
+                    break
+                runs.append((block.id, block.attempt))
+        client.close()
+        assert sorted(runs) == sorted((i, 1 if i == held.id else 0) for i in range(3))
+        assert client.rejections == []
+        _, stderr = server.communicate(timeout=30)
+        assert server.returncode == 0, stderr
+    finally:
+        client.close()
+        relay.close()
+
+
 # A server of one task that has started pool worker "7" with the given secret, on the given port.
 _POOL_SERVER = """
 import { SchedulerService, startServer, Task, Roi } from '%s';

@@ -130,8 +130,8 @@ class Client:
     for ``reconnect_grace`` seconds (default: DAISY_CONTEXT's
     ``reconnect_grace``, else DAISYCHAIN_RECONNECT_GRACE, else 60; 0 never
     reconnects), and goes on. What the lost stream held is the server's again:
-    buffered blocks are dropped, and leaving the ``with`` of a block it held
-    sends nothing. After the grace ``acquire_block`` raises
+    buffered blocks are dropped, and a block it held reads as ``is_revoked``
+    (leaving its ``with`` sends nothing). After the grace ``acquire_block`` raises
     ``ServerLostError`` (exit status 75), and if a block of the lost stream
     still runs then, the process exits with 75 at once unless
     ``exit_on_server_loss`` is False. A worker that finds no server within the
@@ -277,8 +277,8 @@ class Client:
         self._send(scheduler_pb2.WorkRequest(skip=scheduler_pb2.Skip(block_id=block.id)))
 
     def is_revoked(self, block: Block) -> bool:
-        """Whether the server took the block back (its timeout passed): the worker may stop working on it."""
-        return self._revoked.get(block.id) is block
+        """Whether the server took the block back (its timeout passed, or its stream was lost): the worker may stop."""
+        return self._revoked.get(block.id) is block or self._orphaned.get(block.id) is block
 
     def renew_lease(self, block: Block) -> None:
         """Tells the server the worker still runs ``block``: its timeout starts again from now."""
