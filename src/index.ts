@@ -7,7 +7,7 @@
 export * from './core-api.js';
 export * from './client/index.js';
 export { SchedulerService, type FailureRecord } from './server/scheduler-service.js';
-export { startServer, type RunningServer } from './server/server.js';
+export { startServer, type RunningServer, type ServerConnectionOptions } from './server/server.js';
 export { WorkerProcessPool, type WorkerEvent, type WorkerPoolOptions } from './workers/worker-process-pool.js';
 export { runInProcessWorkers } from './workers/in-process-workers.js';
 export { LogDirError } from './workers/log-paths.js';

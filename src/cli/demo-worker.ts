@@ -8,6 +8,7 @@
  */
 import { openDs } from '../arrays/open-ds.js';
 import { Client } from '../client/client.js';
+import { workerExitCode } from '../client/errors.js';
 import { smoothBlock } from './demo-ops.js';
 
 const volume = process.env['DEMO_VOLUME'];
@@ -16,7 +17,13 @@ const input = await openDs(volume, 'raw', 'r');
 const smoothed = await openDs(volume, 'smoothed', 'r+');
 
 const client = new Client(undefined, { prefetch: 2 });
-while (await client.acquire((block) => smoothBlock(block, input, smoothed))) {
-  // one block per iteration
+try {
+  while (await client.acquire((block) => smoothBlock(block, input, smoothed))) {
+    // one block per iteration
+  }
+  await client.close();
+} catch (error) {
+  // The protocol note's exit statuses: 75 when the server was lost for good, 77 when it refused the Hello.
+  process.stderr.write(`${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);
+  process.exitCode = workerExitCode(error);
 }
-await client.close();

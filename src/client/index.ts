@@ -5,7 +5,15 @@
  * their mongodb, zarrita, h5wasm, graphology, sqlite), so that every worker
  * process starts fast; tests/client/worker-imports.test.ts holds it to that.
  */
-export { Client, ClientError, type ClientOptions, type Rejection } from './client.js';
+export { Client, type ClientOptions, type Rejection } from './client.js';
+export { ClientError, HelloRefusedError, ServerLostError, workerExitCode } from './errors.js';
+export {
+  DEFAULT_RECONNECT_GRACE_SECONDS,
+  HELLO_REFUSED_EXIT_CODE,
+  RECONNECT_GRACE_ENTRY,
+  RECONNECT_GRACE_VARIABLE,
+  SERVER_LOST_EXIT_CODE,
+} from './reconnect.js';
 export {
   CONTEXT_VARIABLE,
   ContextError,

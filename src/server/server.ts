@@ -46,6 +46,17 @@ export interface ServerSecurity {
   authorizer?: Authorizer;
 }
 
+/**
+ * How the server watches its connections. The defaults (wire/limits.ts) are
+ * the protocol's: a ping after 30 s of silence, the connection dropped when
+ * no answer comes within 20 s, which returns a silent worker's blocks within
+ * 50 s. Shorter ones are for tests.
+ */
+export interface ServerConnectionOptions {
+  keepaliveTimeMs?: number;
+  keepaliveTimeoutMs?: number;
+}
+
 /** SchedulerService's methods: the work stream is a worker's; reading progress is an operator's. */
 export const SCHEDULER_SCOPES: Record<string, CallScope> = { work: 'worker', getTaskStates: 'operator', watchProgress: 'operator' };
 
@@ -58,7 +69,13 @@ export const SCHEDULER_SCOPES: Record<string, CallScope> = { work: 'worker', get
  * Plain-text HTTP/2 unless `security.tls` is given: without it, run it on
  * loopback or inside a trusted network.
  */
-export async function startServer(service: SchedulerService, host = '127.0.0.1', port = 0, security: ServerSecurity = {}): Promise<RunningServer> {
+export async function startServer(
+  service: SchedulerService,
+  host = '127.0.0.1',
+  port = 0,
+  security: ServerSecurity = {},
+  connection: ServerConnectionOptions = {},
+): Promise<RunningServer> {
   return startGrpcServer(
     [
       {
@@ -71,6 +88,7 @@ export async function startServer(service: SchedulerService, host = '127.0.0.1',
     host,
     port,
     security,
+    connection,
   );
 }
 
@@ -87,12 +105,22 @@ function serverCredentials(tls: ServerTls | null | undefined): ServerCredentials
  * `security.authorizer` first, with the standard health service (the
  * server, '' and each service SERVING until `close()`) and server reflection.
  */
-export async function startGrpcServer(services: readonly ServiceBinding[], host = '127.0.0.1', port = 0, security: ServerSecurity = {}): Promise<RunningServer> {
+export async function startGrpcServer(
+  services: readonly ServiceBinding[],
+  host = '127.0.0.1',
+  port = 0,
+  security: ServerSecurity = {},
+  connection: ServerConnectionOptions = {},
+): Promise<RunningServer> {
   // Loaded on the first start, not with the package: grpc-health-check
   // parses its .proto when it is imported (about 50 ms), which a program that
   // imports daisychain without serving should not pay.
   const [{ ServerHealth }, { addReflection }] = await Promise.all([import('./health.js'), import('./reflection.js')]);
-  const server = new Server(SERVER_CHANNEL_OPTIONS);
+  const server = new Server({
+    ...SERVER_CHANNEL_OPTIONS,
+    ...(connection.keepaliveTimeMs === undefined ? {} : { 'grpc.keepalive_time_ms': connection.keepaliveTimeMs }),
+    ...(connection.keepaliveTimeoutMs === undefined ? {} : { 'grpc.keepalive_timeout_ms': connection.keepaliveTimeoutMs }),
+  });
   const authorizer = security.authorizer ?? new Authorizer();
   for (const binding of services) server.addService(binding.definition, guardHandlers(binding, authorizer));
   const health = new ServerHealth(server, ['', ...services.map((binding) => binding.name)]);

@@ -32,7 +32,9 @@ export async function runInProcessWorkers(task: Task, options: InProcessWorkerOp
         ...(options.pipelineId ? { pipeline_id: options.pipelineId } : {}),
         ...options.context,
       },
-      { prefetch: options.prefetch ?? 1 },
+      // They share this process with their server: a server that went away is not coming back to it, and the
+      // process is not theirs to end.
+      { prefetch: options.prefetch ?? 1, reconnectGrace: 0, exitOnServerLoss: false },
     );
     try {
       while (

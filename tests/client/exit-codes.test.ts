@@ -1,8 +1,9 @@
 /**
  * The worker exit-code contract (proto/daisychain/v1/README.md, "Exit
- * codes"), for a TypeScript worker process: 0 when it finds no server (the
- * run is over: nothing to do), 0 after the server's Shutdown, non-zero when
- * its stream fails in the middle of the run.
+ * codes"), for a TypeScript worker process: 0 when it finds no server within
+ * its reconnect grace (the run is over: nothing to do), 0 after the server's
+ * Shutdown, 75 when its server goes away in the middle of the run and does
+ * not come back within the grace (a short one here: DAISYCHAIN_RECONNECT_GRACE).
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -44,8 +45,8 @@ async function freePort(): Promise<number> {
 
 const task = (blocks: number) => lineTask('t', blocks);
 
-test('a worker that finds no server exits 0 and says why', async () => {
-  const { code, stderr } = await runWorker(await freePort());
+test('a worker that finds no server within its grace exits 0 and says why', async () => {
+  const { code, stderr } = await runWorker(await freePort(), { DAISYCHAIN_RECONNECT_GRACE: '0.5' });
   assert.equal(code, 0);
   assert.match(stderr, /no daisychain server/);
 });
@@ -59,13 +60,14 @@ test('a worker exits 0 after the Shutdown of a finished task', async () => {
   await server.close();
 });
 
-test('a worker whose stream fails in the middle of the run exits non-zero', async () => {
+test('a worker whose server goes away in the middle of the run and stays away exits 75', async () => {
   const service = new SchedulerService([task(100)]);
   const server = await startServer(service);
-  const exited = runWorker(server.port, { BLOCK_DELAY_MS: '50' });
+  const exited = runWorker(server.port, { BLOCK_DELAY_MS: '50', DAISYCHAIN_RECONNECT_GRACE: '1' });
   // A fixed sleep raced the worker's start on a loaded machine: wait until it has done some work.
   while (service.state('t').completedCount < 2) await new Promise((resolve) => setTimeout(resolve, 20));
   await server.close(); // the server goes away while the worker holds a block
-  const { code } = await exited;
-  assert.notEqual(code, 0);
+  const { code, stderr } = await exited;
+  assert.equal(code, 75, stderr);
+  assert.match(stderr, /ServerLostError/);
 });

@@ -169,7 +169,8 @@ async function honestWorker(port: number, taskId: string, workerId: string, pref
   const client = new Client({ hostname: '127.0.0.1', port: String(port), task_id: taskId, worker_id: workerId }, { prefetch });
   const name = `honest ${workerId}`;
   // Every block the server hands this Client, buffered ones included: the Client's own stream, read alongside it (test-only access).
-  client['call'].on('data', (response: WorkResponse) => {
+  // A stream to a live loopback server is never lost, so the first call is the only one.
+  client['call']!.on('data', (response: WorkResponse) => {
     if (response.message.case !== 'blocks') return;
     for (const block of response.message.value.blocks) {
       assert.equal(block.taskId, taskId, `${name} got a block of task ${block.taskId}`);

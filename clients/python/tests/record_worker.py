@@ -4,13 +4,15 @@ For every block it appends ``<task> <block> <worker> <attempt> python`` to RECOR
 misbehaves on request: FAIL_BLOCKS=3,7 raises on these blocks; KILL_ONCE_BLOCK=5 SIGKILLs
 itself mid-block the first time a worker gets block 5 (KILL_MARKER records it);
 FAIL_ALL_MARKER=path: the first worker to create this file fails every block it gets (a worker
-the pool should restart), the others and its replacements work.
+the pool should restart), the others and its replacements work. BLOCK_DELAY_S=N takes N s per
+block. A client error ends it with the error's exit status (75 server lost, 77 Hello refused).
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -50,9 +52,15 @@ def process(block: daisychain.Block, worker_id: str) -> None:
 
 
 client = daisychain.Client(prefetch=int(os.environ.get("PREFETCH", "1")))
-while True:
-    with client.acquire_block() as block:
-        if block is None:
-            break
-        process(block, client.worker_id)
-client.close()
+try:
+    while True:
+        with client.acquire_block() as block:
+            if block is None:
+                break
+            process(block, client.worker_id)
+except daisychain.ClientError as error:
+    # The protocol note's exit statuses: 75 the server went away for good, 77 it refused the Hello.
+    print(f"{type(error).__name__}: {error}", file=sys.stderr)
+    sys.exit(error.exit_code)
+finally:
+    client.close()

@@ -392,12 +392,17 @@ def test_blocks_buffered_at_close_go_back_without_spending_an_attempt(serve) -> 
     assert sorted(done) == [(0, 0), (1, 0), (2, 0)]
 
 
-def test_a_worker_that_finds_no_server_exits_0_having_done_nothing(tmp_path: Path) -> None:
+def test_a_worker_that_finds_no_server_within_its_grace_exits_0_having_done_nothing(tmp_path: Path) -> None:
     record_file = tmp_path / "records.txt"
     context = f"hostname=127.0.0.1:port={free_port()}:task_id=gone:worker_id=late"
     result = subprocess.run(
         [sys.executable, str(PY_WORKER)],
-        env={**os.environ, "DAISY_CONTEXT": context, "RECORD_FILE": str(record_file)},
+        env={
+            **os.environ,
+            "DAISY_CONTEXT": context,
+            "RECORD_FILE": str(record_file),
+            "DAISYCHAIN_RECONNECT_GRACE": "0.5",
+        },
         capture_output=True,
         text=True,
         timeout=30,
@@ -408,7 +413,7 @@ def test_a_worker_that_finds_no_server_exits_0_having_done_nothing(tmp_path: Pat
     assert not record_file.exists()
 
 
-def test_a_stream_that_fails_mid_run_ends_the_worker_with_an_error(serve, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_server_that_dies_mid_run_and_stays_away_ends_the_worker_with_75(serve, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     server = serve([line_task("dies", 10)])
     record_file = tmp_path / "records.txt"
     full_env = {
@@ -416,13 +421,14 @@ def test_a_stream_that_fails_mid_run_ends_the_worker_with_an_error(serve, tmp_pa
         "DAISY_CONTEXT": server.context("dies", "w"),
         "RECORD_FILE": str(record_file),
         "BLOCK_DELAY_S": "0.5",
+        "DAISYCHAIN_RECONNECT_GRACE": "1",
     }
     worker = subprocess.Popen([sys.executable, str(PY_WORKER)], env=full_env, stderr=subprocess.PIPE, text=True)
     assert wait_for(lambda: len(records(record_file)) >= 1, timeout=30)
     server.process.kill()
     _, stderr = worker.communicate(timeout=30)
-    assert worker.returncode != 0
-    assert "ClientError" in stderr
+    assert worker.returncode == 75, stderr
+    assert "ServerLostError" in stderr
 
 
 def test_the_welcome_says_the_task_timeout_and_limits(serve) -> None:  # type: ignore[no-untyped-def]

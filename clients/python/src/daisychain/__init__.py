@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import logging
 from .block import Block, BlockStatus
-from .client import Client, ClientError, Rejection, Welcome
+from .client import Client, ClientError, HelloRefusedError, Rejection, ServerLostError, Welcome
 from .context import Context
 from .geometry import Coordinate, Roi
 
@@ -88,12 +88,14 @@ __all__ = [
     "ClientError",
     "Context",
     "Coordinate",
+    "HelloRefusedError",
     "JsonProgressObserver",
     "Pipeline",
     "Rejection",
     "Roi",
     "SerialServer",
     "Server",
+    "ServerLostError",
     "Task",
     "TaskState",
     "Welcome",

@@ -6,6 +6,7 @@ import atexit
 import logging
 import os
 import socket
+import sys
 import threading
 import time
 import traceback
@@ -19,9 +20,18 @@ from .block import Block, BlockStatus, block_from_wire
 from .checks import for_task as checks_for_task
 from .context import WORKER_SECRET_ENTRY, Context
 from .limits import MAX_ACQUIRE, MAX_MESSAGE_BYTES
+from .reconnect import (
+    SERVER_LOST_EXIT_CODE,
+    ClientError,
+    EndKind,
+    HelloRefusedError,
+    ServerLostError,
+    backoff_delay,
+    end_kind,
+    reconnect_grace_seconds,
+)
 from .security import token_metadata
 from .transport import CallError, Interrupted, Stream
-from .transport import status as grpc_status
 from .v1 import scheduler_pb2
 
 logger = logging.getLogger(__name__)
@@ -29,9 +39,7 @@ logger = logging.getLogger(__name__)
 #: The protocol this client speaks (daisychain.v1).
 PROTOCOL_VERSION = 1
 
-
-class ClientError(RuntimeError):
-    """The work stream to the server failed."""
+__all__ = ["PROTOCOL_VERSION", "Client", "ClientError", "HelloRefusedError", "Rejection", "ServerLostError", "Welcome"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,8 @@ class Welcome:
 
 
 _SHUTDOWN = object()
+# Posted when the stream is lost: what the worker's thread held of it is the server's again.
+_LOST = object()
 _SUCCESS = scheduler_pb2.BLOCK_STATUS_SUCCESS
 _FAILED = scheduler_pb2.BLOCK_STATUS_FAILED
 _WORK = "/daisychain.v1.SchedulerService/Work"
@@ -115,12 +125,28 @@ class Client:
     block's timeout, for long blocks; ``welcome.renew_interval_seconds`` says
     how often.
 
-    A worker that finds no server at start gets ``None`` at once (the run it was
-    meant for is over, as in daisy 2.0); a stream that fails later raises
-    ``ClientError``.
+    A worker whose server goes away (the connection refused, dropped or
+    silent, the stream ended without Shutdown) says Hello again, with backoff,
+    for ``reconnect_grace`` seconds (default: DAISY_CONTEXT's
+    ``reconnect_grace``, else DAISYCHAIN_RECONNECT_GRACE, else 60; 0 never
+    reconnects), and goes on. What the lost stream held is the server's again:
+    buffered blocks are dropped, and a block it held reads as ``is_revoked``
+    (leaving its ``with`` sends nothing). After the grace ``acquire_block`` raises
+    ``ServerLostError`` (exit status 75), and if a block of the lost stream
+    still runs then, the process exits with 75 at once unless
+    ``exit_on_server_loss`` is False. A worker that finds no server within the
+    grace at start gets ``None`` (the run it was meant for is over, as in
+    daisy 2.0). A refused Hello raises ``HelloRefusedError`` (77); any other
+    failure ``ClientError``.
     """
 
-    def __init__(self, context: Context | None = None, prefetch: int = 1):
+    def __init__(
+        self,
+        context: Context | None = None,
+        prefetch: int = 1,
+        reconnect_grace: float | None = None,
+        exit_on_server_loss: bool = True,
+    ):
         self.context = context if context is not None else Context.from_env()
         missing = [k for k in ("hostname", "port", "task_id") if k not in self.context]
         if missing:
@@ -134,6 +160,8 @@ class Client:
         # Task ids are scoped by pipeline; a context without one serves the server's only pipeline.
         self.pipeline_id = self.context.get("pipeline_id", "")
         self.prefetch = prefetch
+        self._grace = reconnect_grace_seconds(reconnect_grace, self.context)
+        self._exit_on_server_loss = exit_on_server_loss
         # The task's check functions when a driver installed them in this process (daisychain.checks).
         self._checks = checks_for_task(self.task_id)
         self.rejections: list[Rejection] = []
@@ -167,32 +195,30 @@ class Client:
         self._batches = 0  # how many batches were begun, for the flusher
         self._flusher_parked = False
         self._flush_wanted = threading.Condition(self._write_lock)
-        # TLS and the worker token come from DAISY_CONTEXT (tls_ca, tls_cert, tls_key, worker_token): scripts need no change.
-        self._stream = Stream(
-            self.host,
-            self.port,
-            _WORK,
-            token_metadata(self.context.get("worker_token")),
-            tls_ca=self.context.get("tls_ca"),
-            tls_cert=self.context.get("tls_cert"),
-            tls_key=self.context.get("tls_key"),
-            max_message_bytes=MAX_MESSAGE_BYTES,
-        )
         # The pool's worker_secret proves that this stream is the process the pool started under
         # worker_id (the server refuses the id without it); empty for a worker started by hand.
-        self._write(
-            scheduler_pb2.WorkRequest(
-                hello=scheduler_pb2.Hello(
-                    task_id=self.task_id,
-                    worker_id=self.worker_id,
-                    language="python",
-                    host=socket.gethostname(),
-                    pid=os.getpid(),
-                    worker_secret=self.context.get(WORKER_SECRET_ENTRY, ""),
-                    pipeline_id=self.pipeline_id,
-                )
+        # The same Hello opens every stream, a reconnection's too.
+        self._hello = scheduler_pb2.WorkRequest(
+            hello=scheduler_pb2.Hello(
+                task_id=self.task_id,
+                worker_id=self.worker_id,
+                language="python",
+                host=socket.gethostname(),
+                pid=os.getpid(),
+                worker_secret=self.context.get(WORKER_SECRET_ENTRY, ""),
+                pipeline_id=self.pipeline_id,
             )
-        )
+        ).SerializeToString()
+        # While the server is away (between the stream's loss and a new Welcome, or
+        # the grace's end): the blocks the worker held of the lost stream, by id.
+        self._lost = False
+        self._lost_since: float | None = None
+        self._orphaned: dict[int, Block] = {}
+        self._ever_received = False
+        self._closing = threading.Event()
+        self._reconnector: threading.Thread | None = None
+        self._attempt: Stream | None = None  # the stream of a reconnection waiting for its Welcome
+        self._stream = self._open_stream(20.0)
         # Who reads the stream: the caller itself while it waits for blocks
         # (no thread in between), the reader thread once the caller has not
         # for _READ_DELAY (for revocations while a block runs). The caller
@@ -203,7 +229,7 @@ class Client:
         self._reader_receiving = False
         self._stream_over = False
         self._received = False
-        self._reader = threading.Thread(target=self._read, name="daisychain-client", daemon=True)
+        self._reader = threading.Thread(target=self._read, args=(self._stream,), name="daisychain-client", daemon=True)
         self._reader.start()
         self._flusher = threading.Thread(target=self._flush_late, name="daisychain-client-flush", daemon=True)
         self._flusher.start()
@@ -251,11 +277,13 @@ class Client:
         self._send(scheduler_pb2.WorkRequest(skip=scheduler_pb2.Skip(block_id=block.id)))
 
     def is_revoked(self, block: Block) -> bool:
-        """Whether the server took the block back (its timeout passed): the worker may stop working on it."""
-        return self._revoked.get(block.id) is block
+        """Whether the server took the block back (its timeout passed, or its stream was lost): the worker may stop."""
+        return self._revoked.get(block.id) is block or self._orphaned.get(block.id) is block
 
     def renew_lease(self, block: Block) -> None:
         """Tells the server the worker still runs ``block``: its timeout starts again from now."""
+        if self._orphaned and self._orphaned.get(block.id) is block:
+            return  # its stream was lost: the server has it back
         self._send(scheduler_pb2.WorkRequest(renew=scheduler_pb2.Renew(block_ids=[block.id])))
 
     def close(self) -> None:
@@ -263,6 +291,10 @@ class Client:
         if self._closed:
             return
         self._closed = True
+        self._closing.set()  # a reconnection stops
+        attempt = self._attempt
+        if attempt is not None:
+            attempt.close()
         _open_clients.discard(self)
         if self._failure is None:
             self._drain_events()
@@ -279,6 +311,8 @@ class Client:
         # not keep the worker from exiting.
         self._reader.join(timeout=5)
         self._stream.close()
+        if self._reconnector is not None:
+            self._reconnector.join(timeout=5)
 
     def _next_block(self) -> Block | None:
         if self._closed:
@@ -299,7 +333,10 @@ class Client:
                 return None
             if self._failure is not None:
                 raise self._failure
-            self._await_events()
+            if self._lost:
+                self._await_reconnection()
+            else:
+                self._await_events()
             self._drain_events()
 
     def _drain_events(self) -> None:
@@ -315,6 +352,8 @@ class Client:
 
     def _take(self, event: object) -> None:
         if not isinstance(event, list):
+            if event is _LOST:
+                self._forget_lost_stream()
             return
         for block in event:
             if self._outstanding_now > 0:
@@ -336,8 +375,8 @@ class Client:
         buffer, asked again only when half of those are used up, so that
         requests and their answers carry several blocks each.
         """
-        if self._shutdown_reason is not None or self._failure is not None or self._closed:
-            return
+        if self._shutdown_reason is not None or self._failure is not None or self._closed or self._lost:
+            return  # while the server is away nothing is asked: a reconnection asks afresh
         buffer = self.prefetch - 1
         buffered = len(self._ready) + self._outstanding_ahead
         now = 1 if waiting and self._outstanding_now == 0 else 0
@@ -349,12 +388,15 @@ class Client:
         self._send(scheduler_pb2.WorkRequest(acquire=scheduler_pb2.Acquire(count=now + ahead, ahead=ahead)))
 
     def _take_revoked(self, block: Block) -> bool:
-        """Forgets a block the worker hands back; True if the server had taken it back."""
+        """Forgets a block the worker hands back; True if the server had taken it back (revoked, or its stream lost)."""
         with self._lock:
             if self._handed_out.get(block.id) is block:
                 del self._handed_out[block.id]
             if self._revoked.get(block.id) is block:
                 del self._revoked[block.id]
+                return True
+            if self._orphaned and self._orphaned.get(block.id) is block:
+                del self._orphaned[block.id]
                 return True
         return False
 
@@ -451,10 +493,11 @@ class Client:
 
     def _await_events(self) -> None:
         """Asks for the block the worker waits for, and reads the stream itself until an event arrives."""
+        stream = self._stream
         with self._turn:
             self._caller_reading = True
             if self._reader_receiving:
-                self._stream.interrupt()  # the reader thread stops while the request goes out
+                stream.interrupt()  # the reader thread stops while the request goes out
         try:
             self._top_up(waiting=True)
             with self._turn:
@@ -462,12 +505,12 @@ class Client:
                     self._turn.wait()
             while not self._inbox:
                 try:
-                    message = self._stream.receive()
+                    message = stream.receive()
                 except CallError as error:
-                    self._end(error)
+                    self._end(error, stream)
                     break
                 if message is None:
-                    self._end(None)
+                    self._end(None, stream)
                     break
                 self._handle(message)
         finally:
@@ -475,8 +518,8 @@ class Client:
                 self._caller_reading = False
                 self._caller_read_until = time.monotonic()
 
-    def _read(self) -> None:
-        """Runs in a thread: reads the stream once the caller has not for _READ_DELAY."""
+    def _read(self, stream: Stream) -> None:
+        """Runs in a thread: reads ``stream`` once the caller has not for _READ_DELAY, until it ends."""
         try:
             while True:
                 with self._turn:
@@ -492,27 +535,27 @@ class Client:
                         return
                     self._reader_receiving = True
                 try:
-                    message = self._stream.receive(interruptible=True)
+                    message = stream.receive(interruptible=True)
                     if message is None:
-                        self._end(None)
+                        self._end(None, stream)
                         return
                     self._handle(message)
                 except Interrupted:
                     continue
                 except CallError as error:
-                    self._end(error)
+                    self._end(error, stream)
                     return
                 finally:
                     with self._turn:
                         self._reader_receiving = False
                         self._turn.notify_all()
         finally:
-            self._end(None)
+            self._end(None, stream)
 
     def _handle(self, message: bytes) -> None:
         """Turns a response into state and events for the worker's thread (by whichever thread reads)."""
         response = scheduler_pb2.WorkResponse.FromString(message)
-        self._received = True
+        self._received = self._ever_received = True
         kind = response.WhichOneof("message")
         if kind == "blocks":
             blocks = [block_from_wire(message) for message in response.blocks.blocks]
@@ -542,25 +585,182 @@ class Client:
             self.rejections.append(Rejection(rejected.code, rejected.message, about))
             logger.warning("the server refused a request: %s", rejected.message)
 
-    def _end(self, error: CallError | None) -> None:
-        """The stream ended (OK when ``error`` is None): the worker's thread hears it once."""
+    def _end(self, error: CallError | None, stream: Stream) -> None:
+        """``stream`` ended (OK when ``error`` is None): the worker's thread hears it once, and a lost server is sought again."""
         with self._turn:
-            if self._stream_over:
+            if self._stream_over or stream is not self._stream:
                 return
             self._stream_over = True
             self._turn.notify_all()
-        if error is not None and self._shutdown_reason is None:
-            if error.code == grpc_status.UNAVAILABLE and not self._received:
-                # A worker started after the run ended finds no server: like
-                # daisy 2.0, it has nothing to do (and says so).
-                logger.warning(
-                    "no daisychain server at %s:%s (%s); no blocks to process", self.host, self.port, error.details
+        if error is not None and self._shutdown_reason is None and not self._closed:
+            kind = end_kind(error)
+            if kind is EndKind.RETRY:
+                self._lose(error.details)
+                return
+            if kind is EndKind.REFUSED and not self._received:
+                self._failure = HelloRefusedError(
+                    f"the server at {self.host}:{self.port} refused this worker's Hello: {error.details}", error.code
                 )
-                self._shutdown_reason = f"no server at {self.host}:{self.port}"
             else:
                 self._failure = ClientError(f"the work stream to {self.host}:{self.port} failed: {error.details}")
         if self._failure is None and self._shutdown_reason is None:
+            if not self._closed:
+                self._lose("the server ended the work stream")
+                return
             self._failure = ClientError("the server ended the work stream")
+        self._post(_SHUTDOWN)
+
+    # -- the server went away: say Hello again (only on errors, never on a block's path) --------------
+
+    def _open_stream(self, connect_timeout: float) -> Stream:
+        """A new work stream, its Hello sent. TLS and the worker token come from DAISY_CONTEXT."""
+        stream = Stream(
+            self.host,
+            self.port,
+            _WORK,
+            token_metadata(self.context.get("worker_token")),
+            tls_ca=self.context.get("tls_ca"),
+            tls_cert=self.context.get("tls_cert"),
+            tls_key=self.context.get("tls_key"),
+            connect_timeout=connect_timeout,
+            max_message_bytes=MAX_MESSAGE_BYTES,
+        )
+        stream.send(self._hello)
+        return stream
+
+    def _lose(self, details: str) -> None:
+        """The stream was lost before Shutdown: what it held is the server's again. Seek the server for the grace."""
+        with self._lock:
+            self._orphaned.update(self._handed_out)
+            self._handed_out.clear()
+            self._revoked.clear()
+        with self._write_lock:
+            self._batch = []  # starts and releases for the lost stream
+            self._lost = True
+        if self._lost_since is None:
+            self._lost_since = time.monotonic()
+        self._post(_LOST)
+        # A reconnector still alive is one that just installed the stream now lost: let it finish.
+        if self._reconnector is not None:
+            self._reconnector.join(timeout=5)
+        if not self._closed:
+            self._reconnector = threading.Thread(
+                target=self._reconnect, args=(details,), name="daisychain-reconnect", daemon=True
+            )
+            self._reconnector.start()
+
+    def _forget_lost_stream(self) -> None:
+        """On the worker's thread: buffered blocks of the lost stream are dropped, and nothing is owed any more."""
+        with self._lock:
+            for block, _ in self._ready:
+                if self._orphaned.get(block.id) is block:
+                    del self._orphaned[block.id]
+        self._ready.clear()
+        self._outstanding_now = self._outstanding_ahead = 0
+
+    def _await_reconnection(self) -> None:
+        with self._arrived:
+            while not self._inbox:
+                self._arrived.wait()
+
+    def _reconnect(self, details: str) -> None:
+        """Runs in a thread: Hello again with backoff until a server answers or the grace ends."""
+        assert self._lost_since is not None
+        deadline = self._lost_since + self._grace
+        attempt = 0
+        while not self._closed:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._give_up(details)
+                return
+            if self._closing.wait(min(backoff_delay(attempt), remaining)):
+                return
+            attempt += 1
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                continue
+            stream = self._attempt = self._open_stream(min(20.0, remaining))
+            if self._closed:
+                stream.close()
+                return
+            # A server that takes the connection and never answers must not outlast the grace.
+            timer = threading.Timer(remaining, stream.close)
+            timer.daemon = True
+            timer.start()
+            try:
+                first: bytes | None | CallError = stream.receive()
+            except CallError as error:
+                first = error
+            finally:
+                timer.cancel()
+                self._attempt = None
+            if isinstance(first, bytes) and not self._closed:
+                self._install(stream, first)
+                return
+            stream.close()
+            if first is None or isinstance(first, bytes):
+                continue
+            details = first.details
+            kind = end_kind(first)
+            if kind is EndKind.REFUSED:
+                self._stop(
+                    HelloRefusedError(
+                        f"the server at {self.host}:{self.port} refused this worker's Hello: {first.details}",
+                        first.code,
+                    )
+                )
+                return
+            if kind is EndKind.FAIL:
+                self._stop(ClientError(f"the work stream to {self.host}:{self.port} failed: {first.details}"))
+                return
+
+    def _install(self, stream: Stream, first: bytes) -> None:
+        """A server answered the new Hello: the stream becomes the client's, read as the first one was."""
+        self._reader.join(timeout=1)  # the lost stream's reader is gone before this one's starts
+        with self._write_lock:
+            self._batch = []
+            lost, self._stream = self._stream, stream
+        with self._turn:
+            self._stream_over = False
+        self._received = False
+        self._handle(first)
+        self._lost_since = None
+        self._lost = False
+        logger.warning("reconnected to the daisychain server at %s:%s", self.host, self.port)
+        self._reader = threading.Thread(target=self._read, args=(stream,), name="daisychain-client", daemon=True)
+        self._reader.start()
+        self._post(_SHUTDOWN)  # wakes the worker's thread, which asks afresh
+        lost.close()
+
+    def _give_up(self, details: str) -> None:
+        """The grace ended without a server."""
+        if self._closed or self._failure is not None or self._shutdown_reason is not None:
+            return
+        if not self._ever_received:
+            # A worker started after its run ended finds no server: like daisy 2.0, it has nothing to do (and says so).
+            logger.warning(
+                "no daisychain server at %s:%s within %g s (%s); no blocks to process",
+                self.host,
+                self.port,
+                self._grace,
+                details,
+            )
+            self._shutdown_reason = f"no server at {self.host}:{self.port}"
+            self._post(_SHUTDOWN)
+            return
+        error = ServerLostError(
+            f"the daisychain server at {self.host}:{self.port} went away and did not come back "
+            f"within {self._grace:g} s ({details})"
+        )
+        if self._exit_on_server_loss and self._orphaned:
+            # A block the server no longer counts on still runs: nothing may outlive a dead server.
+            sys.stderr.write(f"ServerLostError: {error}; exiting while a block still runs\n")
+            sys.stderr.flush()
+            os._exit(SERVER_LOST_EXIT_CODE)
+        self._stop(error)
+
+    def _stop(self, error: ClientError) -> None:
+        self._failure = error
         self._post(_SHUTDOWN)
 
 
