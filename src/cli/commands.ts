@@ -97,6 +97,7 @@ async function serve(invocation: ServeInvocation, ownerGone: AbortSignal | undef
 /** Opens the state directory, stops what a crashed server left running, and brings its pipelines back into the registry. */
 async function resumeFrom(state: StateDir, registry: PipelineRegistry): Promise<{ pipelines: DurablePipelines; restored: Restored }> {
   const pipelines = new DurablePipelines(state, registry);
+  const started = performance.now();
   let restored: Restored;
   try {
     restored = await pipelines.restore();
@@ -107,7 +108,7 @@ async function resumeFrom(state: StateDir, registry: PipelineRegistry): Promise<
   const running = restored.pipelines.filter((pipeline) => pipeline.status === 'running').length;
   if (restored.pipelines.length + restored.ended.length > 0) {
     const stopped = restored.stoppedWorkers === 0 ? '' : `; stopped ${restored.stoppedWorkers} worker processes of the previous server`;
-    process.stderr.write(`daisychain: state directory ${state.path}: resuming ${running} running pipelines, ${restored.pipelines.length - running} cancelled, ${restored.ended.length} ended before${stopped}\n`);
+    process.stderr.write(`daisychain: state directory ${state.path}: resuming ${running} running pipelines, ${restored.pipelines.length - running} cancelled, ${restored.ended.length} ended before${stopped} (${Math.round(performance.now() - started)} ms)\n`);
   }
   return { pipelines, restored };
 }

@@ -22,17 +22,26 @@ export function isSameProcess(identity: ProcessIdentity): boolean {
   return startTimeOf(identity.pid) === identity.startTime;
 }
 
+/** True while the process runs: a zombie (killed, not yet reaped by whoever adopted it) is dead for this purpose. */
 export function processIsAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     // EPERM: it exists, and belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  const fields = statFields(pid);
+  return fields === null || !isDead(fields);
 }
 
 function startTimeOf(pid: number): string | null {
+  const fields = statFields(pid);
+  if (fields === null || isDead(fields)) return null;
+  return fields[19] ?? null;
+}
+
+/** /proc/PID/stat from field 3 (the state) on, or null where there is none. */
+function statFields(pid: number): string[] | null {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -40,6 +49,7 @@ function startTimeOf(pid: number): string | null {
     return null;
   }
   // The command name (field 2) is in parentheses and may itself hold spaces or ')': count from the last one.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return fields[19] ?? null;
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
+
+const isDead = (fields: readonly string[]): boolean => fields[0] === 'Z' || fields[0] === 'X';
