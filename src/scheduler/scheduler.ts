@@ -351,12 +351,20 @@ export class Scheduler {
   }
 
   private settle(runtime: TaskRuntime, key: number, block: Block, skipped: boolean): ReleaseOutcome {
+    const outcome = this.settleCounts(runtime, key, block, skipped);
+    // Marked last, once the scheduler is consistent: a mark that cannot be written (a full disk) throws to
+    // the caller but strands no block; unmarked, the block runs again after a restart (at-least-once).
+    // Skipped by a check or run, a success is marked as daisy 2.0 marks it.
+    if (outcome === 'succeeded') runtime.marks?.marks.markDone(block);
+    else runtime.marks?.marks.countFailure(block);
+    return outcome;
+  }
+
+  private settleCounts(runtime: TaskRuntime, key: number, block: Block, skipped: boolean): ReleaseOutcome {
     runtime.processing.delete(block.blockId);
     if (block.status === BlockStatus.SUCCESS) {
       runtime.retries.delete(key);
       runtime.state.succeeded(skipped);
-      // Skipped by a check or run: done either way, as daisy 2.0 marks it.
-      runtime.marks?.marks.markDone(block);
       // A cut block's downstream blocks are all cut: counted orphaned already.
       if (this.readySurface.isCut(key)) return 'succeeded';
       for (const ready of this.readySurface.markSuccess(key)) {
@@ -366,7 +374,6 @@ export class Scheduler {
       }
       return 'succeeded';
     }
-    runtime.marks?.marks.countFailure(block);
     const retries = runtime.retries.get(key) ?? 0;
     if (retries >= runtime.task.maxRetries || runtime.state.abandoned) {
       runtime.retries.delete(key);
