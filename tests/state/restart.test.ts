@@ -75,10 +75,11 @@ async function until(what: string, condition: () => boolean, timeoutMs = 60_000)
   }
 }
 
+/** Running: a zombie (killed, not yet reaped by init, which adopted it when its server died) is not. */
 function isAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]!);
   } catch {
     return false;
   }
