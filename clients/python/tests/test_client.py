@@ -349,6 +349,33 @@ def test_a_worker_holds_only_the_block_it_runs(serve) -> None:  # type: ignore[n
     assert server.wait()[0] == 0
 
 
+def test_responses_read_past_h2_reopen_the_windows(serve, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The transport reads the call's DATA frames itself and acknowledges them: with a stream window of
+    1 KiB, which 150 responses exceed many times over, the server would stall without its WINDOW_UPDATEs."""
+    from daisychain.transport import stream as transport_stream
+
+    monkeypatch.setattr(transport_stream, "_WINDOW", 1024)
+    monkeypatch.setattr(transport_stream, "_ACK_EVERY", 256)
+    server = serve([line_task("window", 150)])
+    client = daisychain.Client(daisychain.Context.parse(server.context("window", "w")))
+    done: list[int] = []
+
+    def work() -> None:
+        while True:
+            with client.acquire_block() as block:
+                if block is None:
+                    return
+                done.append(block.id)
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    worker.join(timeout=30)
+    assert not worker.is_alive(), f"stalled after {len(done)} blocks: the server's windows were not reopened"
+    client.close()
+    assert sorted(done) == sorted(set(done)) and len(done) == 150
+    assert server.wait()[0] == 0
+
+
 def test_buffered_blocks_run_no_timeout_until_the_worker_starts_them(serve, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     # 1.8 s a block under a 3 s timeout: the third block waits 3.6 s in the buffer.
     server = serve([line_task("buffered", 3, timeout=3, maxRetries=3)])
