@@ -248,14 +248,18 @@ class Stream:
                     continue
                 quiet = False
                 try:
-                    self._receive_frames(data)
+                    through_h2 = self._receive_frames(data)
                 except h2.exceptions.ProtocolError as error:
                     self._end(CallError(status.INTERNAL, f"HTTP/2 protocol error: {error}"))
                     continue
-                self._flush()
+                # h2 may have queued an answer (to a PING, SETTINGS, DATA it read) or a RST_STREAM (_split).
+                if through_h2 or self._ended is not False:
+                    self._flush()
 
-    def _receive_frames(self, data: bytes) -> None:
+    def _receive_frames(self, data: bytes) -> bool:
         """Reads what arrived (holding the lock): the call's DATA frames here, every other frame through h2.
+
+        Returns whether any frame went through h2.
 
         h2's reading of a DATA frame costs more than the rest of a round trip's
         receiving. A DATA frame of this call without padding or END_STREAM,
@@ -266,6 +270,7 @@ class Stream:
         """
         frames = self._frames
         frames += data
+        through_h2 = False
         start, end = 0, len(frames)
         while end - start >= 9:
             high, low, kind, flags, stream_id = _FRAME_HEADER.unpack_from(frames, start)
@@ -287,12 +292,14 @@ class Stream:
                 self._unacknowledged += length
                 self._split()
             else:
+                through_h2 = True
                 for event in self._h2.receive_data(bytes(frames[start:frame_end])):
                     self._handle(event)
             start = frame_end
         del frames[:start]
         if self._unacknowledged >= _ACK_EVERY:
             self._acknowledge()
+        return through_h2
 
     def _acknowledge(self) -> None:
         """Opens the windows (stream and connection) by the DATA read past h2 (holding the lock)."""
