@@ -170,6 +170,9 @@ export function decodeHotWorkRequest(bytes: Uint8Array): PreReadWorkRequest | nu
 // -- encoding -------------------------------------------------------------------
 
 const utf8 = new TextEncoder();
+// A server hands out the blocks of few tasks: the last task id's bytes are kept, not encoded per block.
+let lastTaskId = '';
+let lastTaskIdBytes = new Uint8Array(0);
 
 function varintSize(value: number): number {
   let size = 1;
@@ -286,8 +289,6 @@ interface BlockPlan {
  * blocks with their attempts.
  */
 export function encodeBlocksResponse(blocks: readonly { block: Block; attempt: number }[]): EncodedBlocksResponse {
-  let lastTaskId: string | null = null;
-  let lastTaskIdBytes = new Uint8Array(0);
   const plans: BlockPlan[] = [];
   let blocksSize = 0;
   for (const { block, attempt } of blocks) {

@@ -68,15 +68,19 @@ _FAILED = scheduler_pb2.BLOCK_STATUS_FAILED
 _WORK = "/daisychain.v1.SchedulerService/Work"
 # Starts and releases wait in a batch for the next request to ride along with
 # (a release with the next Acquire: one message per block); a batch no request
-# follows goes out on its own after about this long (seconds).
-_BATCH_DELAY = 0.002
+# follows goes out on its own after about this long (seconds). The thread that
+# sends it looks this often while a worker makes batches: each look wakes it and
+# takes the GIL, which cost a worker of cheap blocks more than its round trip's
+# sending when it looked every 2 ms (bench/README.md).
+_BATCH_DELAY = 0.01
 # A batch this long goes out at once.
 _BATCH_MAX = 256
 # The reader thread takes over reading the stream once the caller has not
 # read it for this long (seconds): a block that runs longer (or a worker
 # that does something else) hears its revocations from then on, and a worker
 # of cheap blocks reads its own responses without waking a thread per block.
-_READ_DELAY = 0.002
+# The reader thread looks this often while the caller reads (see _BATCH_DELAY).
+_READ_DELAY = 0.02
 
 # Clients not closed yet, closed at interpreter exit: daisy 1.x has no close(),
 # so daisy's worker scripts end without one, and the releases they queued must
