@@ -586,3 +586,26 @@ def test_a_block_is_built_with_daisys_signature() -> None:
     copied.status = daisychain.BlockStatus.FAILED
     assert copied == keywords and copied is not keywords and keywords.status == daisychain.BlockStatus.CREATED
     assert copied.total_roi == total
+
+
+def test_a_silent_connection_times_out_and_a_closed_one_ends() -> None:
+    """The caller's read waits in recv under the kernel's receive timeout (the keepalive's): silence gives
+    None after it, data comes at once, and a peer that closes is EOF."""
+    from daisychain.transport.connection import Connection
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        connection = Connection("127.0.0.1", listener.getsockname()[1], None, 5)
+        peer, _ = listener.accept()
+        try:
+            started = time.monotonic()
+            assert connection.receive(0.2) is None
+            assert time.monotonic() - started >= 0.1  # it waited, rather than polling
+            peer.sendall(b"abc")
+            assert connection.receive(5) == b"abc"
+            peer.close()
+            with pytest.raises(EOFError):
+                connection.receive(5)
+        finally:
+            connection.close()
