@@ -64,6 +64,7 @@ class Welcome:
 
 
 _SHUTDOWN = object()
+_SUCCESS = scheduler_pb2.BLOCK_STATUS_SUCCESS
 _FAILED = scheduler_pb2.BLOCK_STATUS_FAILED
 _WORK = "/daisychain.v1.SchedulerService/Work"
 # Starts and releases wait in a batch for the next request to ride along with
@@ -159,8 +160,10 @@ class Client:
         self._shutdown_reason: str | None = None
         self._failure: ClientError | None = None
         self._closed = False
-        # From whichever thread read the stream to the worker's: lists of blocks and _SHUTDOWN.
+        # From the reader thread to the worker's: lists of blocks and _SHUTDOWN,
+        # with a condition the worker waits on when it has nothing to take.
         self._inbox: deque[object] = deque()
+        self._arrived = threading.Condition(threading.Lock())
         # Starts (block ids) and releases (serialized) not sent yet, in order;
         # the caller's threads write requests straight to the stream under _write_lock.
         self._write_lock = threading.Lock()
@@ -310,8 +313,10 @@ class Client:
             self._take(inbox.popleft())
 
     def _post(self, event: object) -> None:
-        """Hands an event to the worker's thread, which takes it once it read the stream or took it back."""
+        """Hands an event to the worker's thread (called by the reader thread)."""
         self._inbox.append(event)
+        with self._arrived:
+            self._arrived.notify()
 
     def _take(self, event: object) -> None:
         if not isinstance(event, list):
