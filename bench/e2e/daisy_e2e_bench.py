@@ -41,6 +41,7 @@ import importlib.metadata
 import json
 import math
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -159,6 +160,12 @@ def stdout_to_stderr() -> Iterator[None]:
         sys.stdout.flush()
         os.dup2(saved, 1)
         os.close(saved)
+
+
+def cpu_seconds() -> tuple[float, float]:
+    """CPU time (user + system) of this process, and of its children that have exited and been waited for."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def emit(record: dict[str, Any], out_fd: int) -> None:
@@ -288,6 +295,7 @@ def main(argv: list[str]) -> int:
     # inherited, in every worker: run where they can be thrown away.
     os.chdir(workdir)
     watchdog = start_watchdog(args.budget, record, out_fd, workdir) if args.budget > 0 else None
+    cpu_before = cpu_seconds()
     try:
         seconds, errors = run(grid, args.workers, major, progress=not args.no_progress)
     finally:
@@ -298,8 +306,13 @@ def main(argv: list[str]) -> int:
             print(f"workdir kept: {workdir}", file=sys.stderr)
         else:
             shutil.rmtree(workdir, ignore_errors=True)
+    # daisy 2.0.0's workers are threads of this process; daisychain's and daisy 1.2.3's are processes
+    # (waited for by the time run_blockwise returns), daisychain's server one of them.
+    driver_cpu, children_cpu = (after - before for after, before in zip(cpu_seconds(), cpu_before, strict=True))
     record.update(
         {
+            "driver_cpu_us_per_block": round(driver_cpu * 1e6 / blocks, 1),
+            "children_cpu_us_per_block": round(children_cpu * 1e6 / blocks, 1),
             "seconds": seconds,
             "blocks_per_s": blocks / seconds if seconds > 0 else None,
             "ok": not errors,

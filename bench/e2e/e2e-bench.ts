@@ -78,8 +78,24 @@ const logDir = mkdtempSync(join(tmpdir(), 'daisychain-e2e-'));
 let summary: RunSummary | undefined;
 const security = secure ? tlsAndToken(logDir) : {};
 const start = performance.now();
+const serverCpuStart = process.cpuUsage();
+const workersCpuStart = childrenCpuSeconds();
 const ok = await runBlockwise([task], { logDir, progress: 'none', onSummary: (s) => (summary = s), ...security });
 const seconds = (performance.now() - start) / 1000;
+const serverCpu = process.cpuUsage(serverCpuStart);
+// The workers have exited and been waited for, so their CPU time is the children's.
+const workersCpuSeconds = childrenCpuSeconds() - workersCpuStart;
+
+/** CPU seconds (user + system) of this process's children that have exited and been waited for (Linux /proc; 0 elsewhere). */
+function childrenCpuSeconds(): number {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+    // cutime and cstime, in clock ticks (100 per second on Linux).
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return 0;
+  }
+}
 
 /** A CA and a server certificate for 127.0.0.1, made by openssl before the clock starts, and tokens on. */
 function tlsAndToken(dir: string): Pick<RunBlockwiseOptions, 'tls' | 'workerContext' | 'tokens'> {
@@ -110,6 +126,9 @@ process.stdout.write(
     prefetch,
     seconds,
     blocks_per_s: blocks / seconds,
+    // Per block, start-up included: the server (this process) and all the workers together.
+    server_cpu_us_per_block: Math.round(((serverCpu.user + serverCpu.system) / blocks) * 10) / 10,
+    workers_cpu_us_per_block: Math.round(((workersCpuSeconds * 1e6) / blocks) * 10) / 10,
     ok: errors.length === 0,
     errors,
   })}\n`,

@@ -14,7 +14,8 @@ Releases{release SUCCESS, acquire 1}". Modes:
   blocks to the caller through a deque and a condition (as ``Client`` does);
 - ``client``: ``daisychain.Client(prefetch=1)``, ``with client.acquire_block()``.
 
-Prints wall and process CPU (all threads) per round trip, median and per run.
+Prints wall, process CPU (all threads) and the server's CPU per round trip,
+median and per run.
 """
 
 from __future__ import annotations
@@ -69,6 +70,12 @@ def serve(directory: Path, blocks: int) -> tuple[subprocess.Popen[bytes], int]:
             return process, int(found.group(1))
         time.sleep(0.05)
     raise RuntimeError("the server did not print its DAISY_CONTEXT")
+
+
+def server_cpu(process: subprocess.Popen[bytes]) -> float:
+    """The server's CPU time so far (user + system, seconds; /proc, clock ticks)."""
+    fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def hello(worker: str) -> pb.WorkRequest:
@@ -238,7 +245,7 @@ def main() -> None:
     parser.add_argument("--modes", nargs="+", default=list(MODES))
     args = parser.parse_args()
     print(f"load average at start {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
-    results: dict[str, list[tuple[float, float]]] = {m: [] for m in args.modes}
+    results: dict[str, list[tuple[float, float, float]]] = {m: [] for m in args.modes}
     with tempfile.TemporaryDirectory() as directory:
         blocks = (args.repeats + 1) * len(args.modes) * (args.trips + 10)
         process, port = serve(Path(directory), blocks)
@@ -247,20 +254,20 @@ def main() -> None:
                 MODES[mode](port, 200, f"warm-{mode}")
             for r in range(args.repeats):
                 for mode in args.modes:
-                    wall, cpu = time.perf_counter(), time.process_time()
+                    wall, cpu, server = time.perf_counter(), time.process_time(), server_cpu(process)
                     MODES[mode](port, args.trips, f"{mode}-{r}")
                     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-                    results[mode].append((wall / args.trips * 1e6, cpu / args.trips * 1e6))
+                    server = server_cpu(process) - server
+                    results[mode].append(tuple(x / args.trips * 1e6 for x in (wall, cpu, server)))
         finally:
             process.kill()
             process.wait()
     print(f"load average at end   {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     for mode, runs in results.items():
-        wall = statistics.median(w for w, _ in runs)
-        cpu = statistics.median(c for _, c in runs)
+        wall, cpu, server = (statistics.median(run[i] for run in runs) for i in range(3))
         print(
-            f"{mode:7s} wall {wall:6.0f} us/trip ({1e6 / wall:5.0f}/s)  CPU {cpu:6.0f} us/trip  runs wall/cpu: "
-            + ", ".join(f"{w:.0f}/{c:.0f}" for w, c in runs)
+            f"{mode:9s} wall {wall:6.0f} us/trip ({1e6 / wall:5.0f}/s)  CPU {cpu:6.0f} us/trip  server CPU {server:6.0f}"
+            " us/trip  runs wall/cpu/server: " + ", ".join("/".join(f"{x:.0f}" for x in run) for run in runs)
         )
 
 

@@ -8,7 +8,7 @@ import { quotePeerText } from '../server/peer-text.js';
 import { type WorkStreamLimits, WorkStreams } from '../server/work-streams.js';
 import type { GetTaskStatesRequest, GetTaskStatesResponse, WatchProgressRequest, WatchProgressResponse } from '../wire/progress-messages.js';
 import { isMalformed, type MalformedRequest } from '../wire/service-definition.js';
-import type { WorkRequest, WorkResponse } from '../wire/work-messages.js';
+import type { ServerWorkRequest, ServerWorkResponse } from '../wire/work-messages.js';
 import { type DialEndpoint, Pipeline } from './pipeline.js';
 import { newPipelineId, PIPELINE_ID_PATTERN } from './pipeline-ids.js';
 import { readPipelineSpec } from './pipeline-spec.js';
@@ -215,7 +215,7 @@ export class PipelineRegistry extends EventEmitter<PipelineRegistryEvents> {
 
   // -- SchedulerService, dispatched by pipeline ------------------------------------
 
-  readonly work = (stream: ServerDuplexStream<WorkRequest | MalformedRequest, WorkResponse>): void => {
+  readonly work = (stream: ServerDuplexStream<ServerWorkRequest | MalformedRequest, ServerWorkResponse>): void => {
     // A worker token opens its own pipeline only: a Hello naming another is refused before it reaches any scheduler.
     const identity = identityOf(stream);
     this.streams.accept(stream, (session, hello) => {

@@ -1,4 +1,4 @@
-import type { Server } from '@grpc/grpc-js';
+import type { handleBidiStreamingCall, MethodDefinition, Server, ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { servedFiles } from '../wire/descriptors.js';
 
@@ -6,10 +6,18 @@ import { servedFiles } from '../wire/descriptors.js';
 type PackageDefinition = ConstructorParameters<typeof ReflectionService>[0];
 
 /** The descriptors never change: one index per set of served services serves every server of the process. */
-const reflections = new Map<string, ReflectionService>();
+const reflections = new Map<string, Map<string, ReflectionMethod>>();
 
+/** Reflection's one method, ServerReflectionInfo, is a bidirectional stream. */
+type ReflectionHandler = handleBidiStreamingCall<unknown, unknown>;
+interface ReflectionMethod {
+  method: MethodDefinition<unknown, unknown>;
+  handler: ReflectionHandler;
+}
+
+const REFLECTION_SERVICES = ['grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection'];
 /** The standard services every server offers beside its own. */
-const STANDARD_SERVICES = ['grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection'];
+const STANDARD_SERVICES = ['grpc.health.v1.Health', ...REFLECTION_SERVICES];
 
 /**
  * Adds the standard server reflection service (`grpc.reflection.v1` and
@@ -20,11 +28,45 @@ const STANDARD_SERVICES = ['grpc.health.v1.Health', 'grpc.reflection.v1.ServerRe
  */
 export function addReflection(server: Server, served: readonly string[]): void {
   const services = [...served, ...STANDARD_SERVICES];
+  // Indexing the descriptors and loading reflection's own .proto files (protobufjs, for v1 and v1alpha)
+  // cost about 200 ms, a third of a server's start: paid on the first reflection call, not by every run.
+  let loaded: Map<string, ReflectionMethod> | undefined;
+  const load = (path: string): ReflectionMethod => {
+    loaded ??= reflectionMethods(services);
+    return loaded.get(path)!;
+  };
+  for (const service of REFLECTION_SERVICES) {
+    const path = `/${service}/ServerReflectionInfo`;
+    const method: MethodDefinition<unknown, unknown> = {
+      path,
+      requestStream: true,
+      responseStream: true,
+      requestSerialize: (value) => load(path).method.requestSerialize(value),
+      requestDeserialize: (bytes) => load(path).method.requestDeserialize(bytes),
+      responseSerialize: (value) => load(path).method.responseSerialize(value),
+      responseDeserialize: (bytes) => load(path).method.responseDeserialize(bytes),
+    };
+    const handler: ReflectionHandler = (call) => load(path).handler(call);
+    server.addService({ ServerReflectionInfo: method }, { ServerReflectionInfo: handler });
+  }
+}
+
+/** @grpc/reflection's methods for `services`, by path, as its `addToServer` would add them. */
+function reflectionMethods(services: string[]): Map<string, ReflectionMethod> {
   const key = services.join(' ');
-  let reflection = reflections.get(key);
+  const known = reflections.get(key);
+  if (known !== undefined) return known;
   // Only the services this server serves are listed (a SchedulerService alone does not offer PipelineService).
-  if (reflection === undefined) reflections.set(key, (reflection = new ReflectionService(packageDefinition(), { services })));
-  reflection.addToServer(server);
+  const reflection = new ReflectionService(packageDefinition(), { services });
+  const methods = new Map<string, ReflectionMethod>();
+  const recorder = {
+    addService(definition: ServiceDefinition, implementation: UntypedServiceImplementation): void {
+      for (const [name, method] of Object.entries(definition)) methods.set(method.path, { method, handler: implementation[name] as ReflectionHandler });
+    },
+  };
+  reflection.addToServer(recorder as unknown as Server);
+  reflections.set(key, methods);
+  return methods;
 }
 
 /**

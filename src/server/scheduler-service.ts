@@ -6,7 +6,6 @@ import type { Task } from '../model/task.js';
 import type { TaskState } from '../model/task-state.js';
 import { Scheduler, type SchedulerOptions } from '../scheduler/scheduler.js';
 import { warmUpScheduler } from '../scheduler/warm-up.js';
-import { blockToWire } from '../wire/convert.js';
 import { MAX_ACQUIRE } from '../wire/limits.js';
 import { isMalformed, type MalformedRequest } from '../wire/service-definition.js';
 import {
@@ -18,8 +17,8 @@ import {
   type WatchProgressRequest,
   type WatchProgressResponse,
 } from '../wire/progress-messages.js';
+import { encodeBlocksResponse } from '../wire/work-codec.js';
 import {
-  blocksResponse,
   readWorkRequest,
   rejectedResponse,
   revokedResponse,
@@ -29,8 +28,8 @@ import {
   type HelloFields,
   type ReleaseReport,
   type WireBlockId,
-  type WorkRequest,
-  type WorkResponse,
+  type ServerWorkRequest,
+  type ServerWorkResponse,
 } from '../wire/work-messages.js';
 import { PreChecks, postCheck, type PostCheckVerdict } from './block-checks.js';
 import { FailureHistory } from './failure-history.js';
@@ -239,7 +238,7 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> imple
   // -- gRPC handlers ---------------------------------------------------------
 
   /** The Work handler when this service is the whole server; with several pipelines, src/pipelines routes streams to `adopt`. */
-  readonly work = (stream: ServerDuplexStream<WorkRequest | MalformedRequest, WorkResponse>): void => {
+  readonly work = (stream: ServerDuplexStream<ServerWorkRequest | MalformedRequest, ServerWorkResponse>): void => {
     this.streams.accept(stream, (session, hello) => {
       if (hello.pipelineId === '' || hello.pipelineId === this.pipelineId) return this;
       const runs = this.pipelineId === '' ? 'runs one pipeline, whose workers send an empty pipeline_id' : `runs pipeline ${JSON.stringify(this.pipelineId)}`;
@@ -255,7 +254,7 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> imple
     this.onHello(session, hello);
   }
 
-  request(session: WorkSession, message: WorkRequest): void {
+  request(session: WorkSession, message: ServerWorkRequest): void {
     this.onRequest(session, message);
   }
 
@@ -316,7 +315,7 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> imple
 
   // -- the work protocol ------------------------------------------------------
 
-  private onRequest(session: WorkSession, message: WorkRequest): void {
+  private onRequest(session: WorkSession, message: ServerWorkRequest): void {
     if (session.closed) return;
     // The refusals of one request go out as one Rejected (one more per other reply it causes),
     // whatever the request's length.
@@ -329,7 +328,7 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> imple
     }
   }
 
-  private readRequest(session: WorkSession, message: WorkRequest): void {
+  private readRequest(session: WorkSession, message: ServerWorkRequest): void {
     // No list longer than what a stream may be owed, or than what it holds, can be all valid.
     const request = readWorkRequest(message, Math.max(MAX_ACQUIRE, this.leases.countHeldBy(session)));
     if (request.kind === 'tooLong') {
@@ -530,13 +529,13 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> imple
       // Blocks the worker waits for come first and start now; buffered ones start with their Start.
       const startsNow = session.wanted > session.wantedAhead;
       this.leases.grant(session, block, attempt, timeout, startsNow);
-      blocks.push(blockToWire(block, attempt));
+      blocks.push({ block, attempt });
       session.wanted--;
       if (!startsNow) session.wantedAhead--;
     }
     if (blocks.length > 0) {
       session.waitSent = false;
-      session.send(blocksResponse(blocks));
+      session.send(encodeBlocksResponse(blocks));
       this.emit('change');
     }
     if (session.wanted === 0) this.parked.get(taskId)!.delete(session);

@@ -1,5 +1,5 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
-import { rejectedResponse, type WorkResponse } from '../wire/work-messages.js';
+import { isRejectedResponse, rejectedResponse, type ServerWorkResponse } from '../wire/work-messages.js';
 import { Refusals } from './refusals.js';
 
 /** Who is at the other end of a work stream, from its Hello. */
@@ -39,7 +39,7 @@ export class WorkSession {
   reading = false;
 
   // Only written to: what the stream reads is the service's business.
-  constructor(private readonly stream: ServerDuplexStream<unknown, WorkResponse>) {}
+  constructor(private readonly stream: ServerDuplexStream<unknown, ServerWorkResponse>) {}
 
   get taskId(): string | null {
     return this.identity?.taskId ?? null;
@@ -50,9 +50,9 @@ export class WorkSession {
     return who === null ? `stream ${this.id}` : `worker ${who.workerId} (${who.language}, pid ${who.pid} on ${who.host})`;
   }
 
-  send(response: WorkResponse): void {
+  send(response: ServerWorkResponse): void {
     // Refusals gathered so far go first, so that replies keep the order of the requests' items.
-    if (this.reading && response.message.case !== 'rejected') this.flushRefusals();
+    if (this.reading && !isRejectedResponse(response)) this.flushRefusals();
     if (!this.closed) this.stream.write(response);
   }
 

@@ -1,7 +1,7 @@
 import { status as GrpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
 import { MAX_ACQUIRE } from '../wire/limits.js';
 import { isMalformed, type MalformedRequest } from '../wire/service-definition.js';
-import { readWorkRequest, rejectedResponse, type HelloFields, type WorkRequest, type WorkResponse } from '../wire/work-messages.js';
+import { readWorkRequest, rejectedResponse, requestCase, type HelloFields, type ServerWorkRequest, type ServerWorkResponse } from '../wire/work-messages.js';
 import { WorkSession } from './work-session.js';
 
 /** How long a new work stream may take to say Hello before it is closed. */
@@ -21,7 +21,7 @@ export interface WorkStreamOwner {
   /** Answers the stream's Hello (Welcome, or the end of the stream). */
   adopt(session: WorkSession, hello: HelloFields): void;
   /** A request after the Hello. */
-  request(session: WorkSession, message: WorkRequest): void;
+  request(session: WorkSession, message: ServerWorkRequest): void;
   /** The stream ended: the blocks it holds go back. */
   release(session: WorkSession, why: string): void;
 }
@@ -52,7 +52,7 @@ export class WorkStreams {
     return this.sessions.size;
   }
 
-  accept(stream: ServerDuplexStream<WorkRequest | MalformedRequest, WorkResponse>, route: HelloRouter): void {
+  accept(stream: ServerDuplexStream<ServerWorkRequest | MalformedRequest, ServerWorkResponse>, route: HelloRouter): void {
     const session = new WorkSession(stream);
     if (this.sessions.size >= this.maxStreams) {
       session.fail(GrpcStatus.RESOURCE_EXHAUSTED, `this server has ${this.sessions.size} work streams open, its limit; try again later`);
@@ -72,7 +72,7 @@ export class WorkStreams {
       end('it never said Hello');
     }, this.helloTimeoutMs);
     helloTimer.unref();
-    stream.on('data', (request: WorkRequest | MalformedRequest) => {
+    stream.on('data', (request: ServerWorkRequest | MalformedRequest) => {
       if (session.closed) return;
       if (isMalformed(request)) {
         session.fail(GrpcStatus.INVALID_ARGUMENT, request.message);
@@ -117,7 +117,7 @@ export class WorkStreams {
  * was refused (a Rejected: the stream stays open) or ended the stream (any
  * request but Hello).
  */
-function readBeforeHello(session: WorkSession, message: WorkRequest): HelloFields | null {
+function readBeforeHello(session: WorkSession, message: ServerWorkRequest): HelloFields | null {
   const request = readWorkRequest(message, MAX_ACQUIRE);
   const refuse = (text: string): null => {
     session.send(rejectedResponse({ code: GrpcStatus.INVALID_ARGUMENT, message: text, blockId: null }));
@@ -130,7 +130,7 @@ function readBeforeHello(session: WorkSession, message: WorkRequest): HelloField
       return refuse('empty WorkRequest: set hello, acquire, release, releases or skip');
     default: {
       // A list over the bound is no Hello either: before Hello, any other request ends the stream, whatever its length.
-      const name = request.kind === 'tooLong' ? message.message.case : request.kind === 'releases' ? (request.single ? 'release' : 'releases') : request.kind;
+      const name = request.kind === 'tooLong' ? requestCase(message) : request.kind === 'releases' ? (request.single ? 'release' : 'releases') : request.kind;
       session.fail(GrpcStatus.FAILED_PRECONDITION, `a work stream must start with Hello, got ${name}`);
       return null;
     }

@@ -1,6 +1,8 @@
 import { fromBinary, toBinary, type DescMessage, type DescService, type MessageShape } from '@bufbuild/protobuf';
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
-import { SchedulerService as SchedulerServiceDescriptor } from '../gen/daisychain/v1/scheduler_pb.js';
+import { SchedulerService as SchedulerServiceDescriptor, WorkResponseSchema } from '../gen/daisychain/v1/scheduler_pb.js';
+import { decodeHotWorkRequest } from './work-codec.js';
+import { EncodedBlocksResponse } from './work-messages.js';
 
 /**
  * A grpc-js service definition built from a protobuf-es service descriptor:
@@ -76,8 +78,28 @@ function requestDeserializer<Desc extends DescMessage>(schema: Desc): (bytes: Bu
 /** `daisychain.v1.SchedulerService`: the name health checks and reflection know the service by. */
 export const SCHEDULER_SERVICE_NAME = SchedulerServiceDescriptor.typeName;
 
-/** daisychain.v1.SchedulerService, for the server and the clients. */
-export const schedulerServiceDefinition = grpcServiceDefinition(SchedulerServiceDescriptor);
+/**
+ * daisychain.v1.SchedulerService, for the server and the clients. The Work
+ * stream's round-trip messages are read and written by hand on the server's
+ * side (work-codec.ts): a request of the plain shape arrives as a
+ * `PreReadWorkRequest`, and an `EncodedBlocksResponse` goes out as its bytes.
+ */
+export const schedulerServiceDefinition = withHotWorkCodec(grpcServiceDefinition(SchedulerServiceDescriptor));
+
+function withHotWorkCodec(definition: ServiceDefinition): ServiceDefinition {
+  const work = definition['work']!;
+  const readCold = work.requestDeserialize;
+  const writeCold = serializer(WorkResponseSchema);
+  return {
+    ...definition,
+    work: {
+      ...work,
+      requestDeserialize: (bytes: Buffer) => decodeHotWorkRequest(bytes) ?? readCold(bytes),
+      responseSerialize: (message: unknown) =>
+        message instanceof EncodedBlocksResponse ? Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength) : writeCold(message),
+    },
+  };
+}
 
 /** The Work stream's method, as a client opens it. */
 export const workMethod = schedulerServiceDefinition['work']!;

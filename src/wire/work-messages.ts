@@ -34,6 +34,34 @@ import { MAX_ACQUIRE, MAX_MESSAGE_BYTES } from './limits.js';
 
 export type { BlockMessage, Release, WorkRequest, WorkResponse };
 
+/** A request read by hand (work-codec.ts): the body `readWorkRequest` gives, and the case it came as on the wire. */
+export class PreReadWorkRequest {
+  constructor(
+    readonly body: WorkRequestBody & { kind: 'releases' | 'acquire' },
+    readonly wireCase: 'acquire' | 'release' | 'releases',
+  ) {}
+}
+
+/** A Blocks response encoded by hand (work-codec.ts); the Work method's serializer sends its bytes as they are. */
+export class EncodedBlocksResponse {
+  constructor(readonly bytes: Uint8Array) {}
+}
+
+/** A request as the server receives it: read by hand when it is a round trip's (work-codec.ts), else protobuf-es's. */
+export type ServerWorkRequest = WorkRequest | PreReadWorkRequest;
+/** A response as the server sends it: blocks encoded by hand (work-codec.ts), or protobuf-es's message. */
+export type ServerWorkResponse = WorkResponse | EncodedBlocksResponse;
+
+/** Which field of the request's oneof was set, as on the wire (undefined: none). */
+export function requestCase(message: ServerWorkRequest): WorkRequest['message']['case'] {
+  return message instanceof PreReadWorkRequest ? message.wireCase : message.message.case;
+}
+
+/** Whether a response is a Rejected. */
+export function isRejectedResponse(response: ServerWorkResponse): boolean {
+  return !(response instanceof EncodedBlocksResponse) && response.message.case === 'rejected';
+}
+
 /**
  * daisychain.v1; `PROTOCOL_REVISION` counts the additions old clients may
  * ignore: 1 = Welcome, Acquire.ahead, Start and Releases.started,
@@ -232,7 +260,8 @@ function overlongList(body: WorkRequest['message'], max: number): { field: strin
  * `tooLong` before anything per item is built, so that a list of 500,000
  * ids costs no more than its length check.
  */
-export function readWorkRequest(message: WorkRequest, maxListLength = Number.POSITIVE_INFINITY): WorkRequestBody {
+export function readWorkRequest(message: ServerWorkRequest, maxListLength = Number.POSITIVE_INFINITY): WorkRequestBody {
+  if (message instanceof PreReadWorkRequest) return preReadBody(message.body, maxListLength);
   const body = message.message;
   const overlong = overlongList(body, maxListLength);
   if (overlong !== null) return { kind: 'tooLong', ...overlong };
@@ -264,6 +293,15 @@ export function readWorkRequest(message: WorkRequest, maxListLength = Number.POS
     case undefined:
       return { kind: 'empty' };
   }
+}
+
+/** A request read by hand, with the same bound on its lists as one read here. */
+function preReadBody(body: PreReadWorkRequest['body'], max: number): WorkRequestBody {
+  if (body.kind === 'releases' && !body.single) {
+    if (body.releases.length > max) return { kind: 'tooLong', field: 'Releases.releases', length: body.releases.length, max };
+    if (body.started.length > max) return { kind: 'tooLong', field: 'Releases.started', length: body.started.length, max };
+  }
+  return body;
 }
 
 // -- responses (server → worker) ------------------------------------------------

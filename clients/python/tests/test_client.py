@@ -349,6 +349,33 @@ def test_a_worker_holds_only_the_block_it_runs(serve) -> None:  # type: ignore[n
     assert server.wait()[0] == 0
 
 
+def test_responses_read_past_h2_reopen_the_windows(serve, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The transport reads the call's DATA frames itself and acknowledges them: with a stream window of
+    1 KiB, which 150 responses exceed many times over, the server would stall without its WINDOW_UPDATEs."""
+    from daisychain.transport import stream as transport_stream
+
+    monkeypatch.setattr(transport_stream, "_WINDOW", 1024)
+    monkeypatch.setattr(transport_stream, "_ACK_EVERY", 256)
+    server = serve([line_task("window", 150)])
+    client = daisychain.Client(daisychain.Context.parse(server.context("window", "w")))
+    done: list[int] = []
+
+    def work() -> None:
+        while True:
+            with client.acquire_block() as block:
+                if block is None:
+                    return
+                done.append(block.id)
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    worker.join(timeout=30)
+    assert not worker.is_alive(), f"stalled after {len(done)} blocks: the server's windows were not reopened"
+    client.close()
+    assert sorted(done) == sorted(set(done)) and len(done) == 150
+    assert server.wait()[0] == 0
+
+
 def test_buffered_blocks_run_no_timeout_until_the_worker_starts_them(serve, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     # 1.8 s a block under a 3 s timeout: the third block waits 3.6 s in the buffer.
     server = serve([line_task("buffered", 3, timeout=3, maxRetries=3)])
@@ -565,3 +592,26 @@ def test_a_block_is_built_with_daisys_signature() -> None:
     copied.status = daisychain.BlockStatus.FAILED
     assert copied == keywords and copied is not keywords and keywords.status == daisychain.BlockStatus.CREATED
     assert copied.total_roi == total
+
+
+def test_a_silent_connection_times_out_and_a_closed_one_ends() -> None:
+    """The caller's read waits in recv under the kernel's receive timeout (the keepalive's): silence gives
+    None after it, data comes at once, and a peer that closes is EOF."""
+    from daisychain.transport.connection import Connection
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        connection = Connection("127.0.0.1", listener.getsockname()[1], None, 5)
+        peer, _ = listener.accept()
+        try:
+            started = time.monotonic()
+            assert connection.receive(0.2) is None
+            assert time.monotonic() - started >= 0.1  # it waited, rather than polling
+            peer.sendall(b"abc")
+            assert connection.receive(5) == b"abc"
+            peer.close()
+            with pytest.raises(EOFError):
+                connection.receive(5)
+        finally:
+            connection.close()

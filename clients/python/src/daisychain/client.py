@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from . import work_bytes
 from .block import Block, BlockStatus, block_from_wire
 from .checks import for_task as checks_for_task
 from .context import WORKER_SECRET_ENTRY, Context
@@ -78,15 +79,19 @@ _FAILED = scheduler_pb2.BLOCK_STATUS_FAILED
 _WORK = "/daisychain.v1.SchedulerService/Work"
 # Starts and releases wait in a batch for the next request to ride along with
 # (a release with the next Acquire: one message per block); a batch no request
-# follows goes out on its own after about this long (seconds).
-_BATCH_DELAY = 0.002
+# follows goes out on its own after about this long (seconds). The thread that
+# sends it looks this often while a worker makes batches: each look wakes it and
+# takes the GIL, which cost a worker of cheap blocks more than its round trip's
+# sending when it looked every 2 ms (bench/README.md).
+_BATCH_DELAY = 0.01
 # A batch this long goes out at once.
 _BATCH_MAX = 256
 # The reader thread takes over reading the stream once the caller has not
 # read it for this long (seconds): a block that runs longer (or a worker
 # that does something else) hears its revocations from then on, and a worker
 # of cheap blocks reads its own responses without waking a thread per block.
-_READ_DELAY = 0.002
+# The reader thread looks this often while the caller reads (see _BATCH_DELAY).
+_READ_DELAY = 0.02
 
 # Clients not closed yet, closed at interpreter exit: daisy 1.x has no close(),
 # so daisy's worker scripts end without one, and the releases they queued must
@@ -187,10 +192,10 @@ class Client:
         # with a condition the worker waits on when it has nothing to take.
         self._inbox: deque[object] = deque()
         self._arrived = threading.Condition(threading.Lock())
-        # Starts (block ids) and releases not sent yet, in order; the caller's
-        # threads write requests straight to the stream under _write_lock.
+        # Starts (block ids) and releases (serialized) not sent yet, in order;
+        # the caller's threads write requests straight to the stream under _write_lock.
         self._write_lock = threading.Lock()
-        self._batch: list[int | scheduler_pb2.Release] = []
+        self._batch: list[int | bytes] = []
         self._batch_since = 0.0
         self._batches = 0  # how many batches were begun, for the flusher
         self._flusher_parked = False
@@ -385,7 +390,13 @@ class Client:
             return
         self._outstanding_now += now
         self._outstanding_ahead += ahead
-        self._send(scheduler_pb2.WorkRequest(acquire=scheduler_pb2.Acquire(count=now + ahead, ahead=ahead)))
+        with self._write_lock:
+            if any(not isinstance(entry, int) for entry in self._batch):
+                # Release and ask for the next block in one message (Releases.acquire).
+                self._flush_batch(work_bytes.acquire(now + ahead, ahead))
+                return
+            self._flush_batch()
+            self._stream.send(work_bytes.acquire_request(now + ahead, ahead))
 
     def _take_revoked(self, block: Block) -> bool:
         """Forgets a block the worker hands back; True if the server had taken it back (revoked, or its stream lost)."""
@@ -409,9 +420,11 @@ class Client:
         if self._take_revoked(block):
             return
         if failed:
-            release = scheduler_pb2.Release(block_id=block.block_id[1], status=_FAILED, error=error, traceback=trace)
+            release = scheduler_pb2.Release(
+                block_id=block.block_id[1], status=_FAILED, error=error, traceback=trace
+            ).SerializeToString()
         else:
-            release = scheduler_pb2.Release(block_id=block.block_id[1], status=_SUCCESS)
+            release = work_bytes.success_release(block.block_id[1])
         self._batched(release)
 
     def _send(self, request: scheduler_pb2.WorkRequest) -> None:
@@ -422,17 +435,13 @@ class Client:
         self._write(request)
 
     def _write(self, request: scheduler_pb2.WorkRequest) -> None:
-        """Sends a request after the batch, an Acquire in one message with the batch's releases."""
+        """Sends a request after the batch (an Acquire goes with the batch's releases: ``_top_up``)."""
         with self._write_lock:
-            if request.WhichOneof("message") == "acquire" and any(not isinstance(entry, int) for entry in self._batch):
-                # Release and ask for the next block in one message (Releases.acquire).
-                self._flush_batch(request.acquire)
-                return
             self._flush_batch()
             self._stream.send(request.SerializeToString())
 
-    def _batched(self, item: int | scheduler_pb2.Release) -> None:
-        """Queues a start (a block id) or a release in the batch."""
+    def _batched(self, item: int | bytes) -> None:
+        """Queues a start (a block id) or a release (serialized) in the batch."""
         with self._write_lock:
             batch = self._batch
             if not batch:
@@ -445,8 +454,8 @@ class Client:
             if len(batch) >= _BATCH_MAX:
                 self._flush_batch()
 
-    def _flush_batch(self, acquire: scheduler_pb2.Acquire | None = None) -> None:
-        """Sends the batch (holding _write_lock).
+    def _flush_batch(self, acquire: bytes | None = None) -> None:
+        """Sends the batch (holding _write_lock), with a serialized Acquire when given.
 
         Its starts go in the same Releases as its releases (the server reads
         ``started`` first, which keeps every Start before its block's release).
@@ -458,14 +467,12 @@ class Client:
         starts = [entry for entry in batch if isinstance(entry, int)]
         releases = [entry for entry in batch if not isinstance(entry, int)]
         if releases and (starts or acquire is not None or len(releases) > 1):
-            request = scheduler_pb2.WorkRequest(
-                releases=scheduler_pb2.Releases(releases=releases, started=starts, acquire=acquire)
-            )
+            request = work_bytes.releases_request(releases, starts, acquire)
         elif releases:
-            request = scheduler_pb2.WorkRequest(release=releases[0])
+            request = work_bytes.release_request(releases[0])
         else:
-            request = scheduler_pb2.WorkRequest(start=scheduler_pb2.Start(block_ids=starts))
-        self._stream.send(request.SerializeToString())
+            request = scheduler_pb2.WorkRequest(start=scheduler_pb2.Start(block_ids=starts)).SerializeToString()
+        self._stream.send(request)
 
     def _flush_late(self) -> None:
         """Runs in a thread: sends a batch that no request followed within _BATCH_DELAY.

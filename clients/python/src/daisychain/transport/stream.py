@@ -19,6 +19,7 @@ import h2.errors
 import h2.events
 import h2.exceptions
 import h2.settings
+import h2.stream
 
 from . import status
 from .connection import Connection, tls_context
@@ -27,6 +28,14 @@ from .status import CallError
 _PREFIX = struct.Struct(">BI")
 # Our receive windows: large enough that the server never waits for a WINDOW_UPDATE on a 4 MiB message.
 _WINDOW = 8 * 1024 * 1024
+# DATA frames read past h2 are acknowledged (WINDOW_UPDATE) once this much came, well before the window runs out.
+_ACK_EVERY = _WINDOW // 4
+# An HTTP/2 frame header: length (24 bits, as 16 + 8), type, flags, stream id.
+_FRAME_HEADER = struct.Struct(">HBBBI")
+_DATA, _WINDOW_UPDATE = 0x0, 0x8
+_END_STREAM, _PADDED = 0x1, 0x8
+_OPEN = h2.stream.StreamState.OPEN
+_CLIENT_OPEN = h2.connection.ConnectionState.CLIENT_OPEN
 
 
 class _Connection(h2.connection.H2Connection):
@@ -78,6 +87,11 @@ class Stream:
         self._writable = threading.Condition(self._lock)
         self._messages: deque[bytes] = deque()
         self._buffer = bytearray()
+        # Bytes read and not yet cut into frames; how much DATA went past h2 and is not acknowledged yet;
+        # whether the response headers came (DATA frames may go past h2 only after them).
+        self._frames = bytearray()
+        self._unacknowledged = 0
+        self._responding = False
         self._ended: CallError | None | bool = False  # False while open; None once ended OK
         self._half_closed = False
         self._connection: Connection | None = None
@@ -117,6 +131,7 @@ class Stream:
         with self._lock:
             self._h2.send_headers(self._id, headers)
             self._flush()
+        self._h2_stream = self._h2.streams[self._id]
 
     def _flush(self) -> None:
         """Sends what h2 queued (holding the lock)."""
@@ -136,7 +151,10 @@ class Stream:
     def send(self, message: bytes) -> None:
         """Sends one message, after every message sent before it; nothing once the call ended."""
         data = _PREFIX.pack(0, len(message)) + message
+        size = len(data)
         with self._lock:
+            if self._ended is False and not self._half_closed and self._send_direct(data, size):
+                return
             while data and self._ended is False and not self._half_closed:
                 try:
                     window = min(self._h2.local_flow_control_window(self._id), self._h2.max_outbound_frame_size)
@@ -148,6 +166,33 @@ class Stream:
                     return
                 data = data[window:]
                 self._flush()
+
+    def _send_direct(self, data: bytes, size: int) -> bool:
+        """Sends a message that fits the windows and one frame as one DATA frame built here (holding the lock).
+
+        h2's send_data costs more than the rest of a round trip's sending; the
+        windows it keeps are charged here as it would charge them, so that h2
+        stays right about them for the messages it frames itself.
+        """
+        h2_connection, h2_stream = self._h2, self._h2_stream
+        if (
+            size > h2_connection.max_outbound_frame_size
+            or size > h2_connection.outbound_flow_control_window
+            or size > h2_stream.outbound_flow_control_window
+            or h2_stream.state_machine.state is not _OPEN
+            or h2_connection.state_machine.state is not _CLIENT_OPEN
+        ):
+            return False
+        h2_connection.outbound_flow_control_window -= size
+        h2_stream.outbound_flow_control_window -= size
+        frame = _FRAME_HEADER.pack(size >> 8, size & 0xFF, _DATA, 0, self._id) + data
+        queued = h2_connection.data_to_send()  # nothing, unless h2 queued a frame that has not gone yet
+        if self._connection is not None:
+            try:
+                self._connection.send(queued + frame if queued else frame)
+            except OSError as error:
+                self._end(CallError(status.UNAVAILABLE, str(error)))
+        return True
 
     def close_send(self) -> None:
         """Half-closes the call: the server reads the end of the requests."""
@@ -203,13 +248,71 @@ class Stream:
                     continue
                 quiet = False
                 try:
-                    events = self._h2.receive_data(data)
+                    through_h2 = self._receive_frames(data)
                 except h2.exceptions.ProtocolError as error:
                     self._end(CallError(status.INTERNAL, f"HTTP/2 protocol error: {error}"))
                     continue
-                for event in events:
+                # h2 may have queued an answer (to a PING, SETTINGS, DATA it read) or a RST_STREAM (_split).
+                if through_h2 or self._ended is not False:
+                    self._flush()
+
+    def _receive_frames(self, data: bytes) -> bool:
+        """Reads what arrived (holding the lock): the call's DATA frames here, every other frame through h2.
+
+        Returns whether any frame went through h2.
+
+        h2's reading of a DATA frame costs more than the rest of a round trip's
+        receiving. A DATA frame of this call without padding or END_STREAM,
+        once the response headers came, is only its bytes, counted against our
+        windows; those bytes are acknowledged here (h2 never saw them, so its
+        view of our windows stays whole). Everything else, and every frame h2
+        would have to judge, goes to h2 whole and in order.
+        """
+        frames = self._frames
+        frames += data
+        through_h2 = False
+        start, end = 0, len(frames)
+        while end - start >= 9:
+            high, low, kind, flags, stream_id = _FRAME_HEADER.unpack_from(frames, start)
+            length = (high << 8) | low
+            if length > self._h2.max_inbound_frame_size:
+                frame_end = end  # h2 refuses it by its header
+            else:
+                frame_end = start + 9 + length
+                if frame_end > end:
+                    break
+            if (
+                kind == _DATA
+                and stream_id & 0x7FFFFFFF == self._id
+                and not flags & (_END_STREAM | _PADDED)
+                and self._responding
+                and self._ended is False
+            ):
+                self._buffer += frames[start + 9 : frame_end]
+                self._unacknowledged += length
+                self._split()
+            else:
+                through_h2 = True
+                for event in self._h2.receive_data(bytes(frames[start:frame_end])):
                     self._handle(event)
-                self._flush()
+            start = frame_end
+        del frames[:start]
+        if self._unacknowledged >= _ACK_EVERY:
+            self._acknowledge()
+        return through_h2
+
+    def _acknowledge(self) -> None:
+        """Opens the windows (stream and connection) by the DATA read past h2 (holding the lock)."""
+        increment, self._unacknowledged = self._unacknowledged, 0
+        update = b"".join(
+            _FRAME_HEADER.pack(0, 4, _WINDOW_UPDATE, 0, stream_id) + increment.to_bytes(4, "big")
+            for stream_id in (self._id, 0)
+        )
+        if self._connection is not None:
+            try:
+                self._connection.send(self._h2.data_to_send() + update)
+            except OSError as error:
+                self._end(CallError(status.UNAVAILABLE, str(error)))
 
     def _handle(self, event: h2.events.Event) -> None:
         if isinstance(event, h2.events.DataReceived):
@@ -224,6 +327,8 @@ class Stream:
                 self._end(status.from_http(headers.get(":status", "")))
             elif "grpc-status" in headers:  # trailers-only
                 self._end(status.from_trailers(headers))
+            else:
+                self._responding = True
         elif isinstance(event, h2.events.TrailersReceived):
             self._end(status.from_trailers(dict(event.headers)))
         elif isinstance(event, h2.events.StreamEnded):
