@@ -51,6 +51,11 @@ export interface SubmitOptions {
   resources?: Readonly<Record<string, number>> | undefined;
   /** When it was first submitted (a pipeline a restarted server brings back keeps its time); default now. */
   submittedAt?: Date;
+  /**
+   * A pipeline a restarted server brings back: the failed attempts its done
+   * markers counted spend its blocks' retries (SchedulerOptions.retriesFromMarks).
+   */
+  resumed?: boolean;
 }
 
 /** A pipeline id that names no pipeline, or an empty one where several are held: the status a call ends with. */
@@ -150,7 +155,7 @@ export class PipelineRegistry extends EventEmitter<PipelineRegistryEvents> {
     }
     let pipeline: Pipeline;
     try {
-      pipeline = new Pipeline(id, name, tasks, workerToken, resources ?? {}, this.trackingBasedirOf({ id }), options.submittedAt);
+      pipeline = new Pipeline(id, name, tasks, workerToken, resources ?? {}, this.trackingBasedirOf({ id }), options.submittedAt, options.resumed === true);
     } catch (error) {
       // Refused (a tracking group of another task): nothing of it may stay, its token neither.
       this.authorizer.revokeWorkerToken(id);

@@ -62,13 +62,15 @@ export class Pipeline extends EventEmitter<PipelineEvents> {
     /** Where tasks without a `trackingPath` keep their done markers (`<basedir>/<taskId>`); false: they have none. */
     trackingBasedir: string | false = false,
     submittedAt?: Date,
+    /** Brought back by a restarted server: failed attempts its markers counted spend retries. */
+    resumed = false,
   ) {
     super();
     this.submittedAt = submittedAt ?? new Date();
     // Opened first: a group of another task refuses the pipeline (SpecError) before anything is held.
     this.tracking = TaskTracking.open(closure(tasks), trackingBasedir);
     try {
-      this.service = new SchedulerService(tasks, { pipelineId: id, doneMarks: this.tracking.doneMarks });
+      this.service = new SchedulerService(tasks, { pipelineId: id, doneMarks: this.tracking.doneMarks, retriesFromMarks: resumed });
     } catch (error) {
       this.tracking.close();
       throw error;

@@ -16,6 +16,8 @@ export interface DoneMarks {
   doneCells(): Uint8Array;
   markDone(block: { readonly writeRoi: Roi }): void;
   countFailure(block: { readonly writeRoi: Roi }): number;
+  /** The failed attempts counted for the block with this write ROI. */
+  failures(block: { readonly writeRoi: Roi }): number;
 }
 
 /**

@@ -39,6 +39,14 @@ export interface SchedulerOptions {
    * other work (the service) is never blocked for long. Default: no bound.
    */
   markedSkipsPerAcquire?: number;
+  /**
+   * The failed attempts counted in the done markers (`doneMarks`) spend the
+   * blocks' retries, as if they had failed here: a pipeline that a durable
+   * server resumes after a crash goes on with its blocks' attempts rather
+   * than starting them over. Off by default, so that running a task again
+   * on purpose retries the blocks that failed before.
+   */
+  retriesFromMarks?: boolean;
 }
 
 export type SchedulerChecks = 'inline' | 'external';
@@ -91,6 +99,7 @@ export class Scheduler {
   private readonly onPermanentFailure: SchedulerOptions['onPermanentFailure'];
   private readonly inlineChecks: boolean;
   private readonly markedSkipsPerAcquire: number;
+  private readonly retriesFromMarks: boolean;
 
   constructor(tasks: readonly Task[], options: SchedulerOptions = {}) {
     this.dependencyGraph = new DependencyGraph(tasks);
@@ -103,6 +112,7 @@ export class Scheduler {
     }
     this.inlineChecks = checks === 'inline';
     this.markedSkipsPerAcquire = options.markedSkipsPerAcquire ?? Infinity;
+    this.retriesFromMarks = options.retriesFromMarks ?? false;
     const graph = this.dependencyGraph;
     const doneMarks = options.doneMarks ?? new Map<string, DoneMarks>();
     for (const taskId of doneMarks.keys()) {
@@ -209,8 +219,14 @@ export class Scheduler {
         this.skipMarkedKey(runtime, key);
         continue;
       }
-      state.handedOut();
       const block = this.dependencyGraph.block(key);
+      if (this.earlierFailures(runtime, block) > task.maxRetries) {
+        // It had failed for good before this scheduler (a resumed pipeline): it does not run again.
+        block.status = BlockStatus.FAILED;
+        this.failPermanently(runtime, block, key, 'ready');
+        continue;
+      }
+      state.handedOut();
       runtime.processing.set(block.blockId, key);
       block.status = BlockStatus.PROCESSING;
       if (task.preCheck !== null) {
@@ -293,7 +309,13 @@ export class Scheduler {
   /** How many times a block being processed failed before: 0 on its first attempt. */
   attemptOf(block: Block): number {
     const runtime = this.runtime(block.taskId);
-    return runtime.retries.get(this.requireProcessing(block)) ?? 0;
+    return runtime.retries.get(this.requireProcessing(block)) ?? this.earlierFailures(runtime, block);
+  }
+
+  /** Failed attempts of a block before this scheduler: none, or those its markers counted (`retriesFromMarks`). */
+  private earlierFailures(runtime: TaskRuntime, block: Block): number {
+    if (!this.retriesFromMarks || runtime.marks === null) return 0;
+    return runtime.marks.marks.failures(block);
   }
 
   private alreadyDone(runtime: TaskRuntime, key: number, block: Block): boolean {
@@ -374,7 +396,7 @@ export class Scheduler {
       }
       return 'succeeded';
     }
-    const retries = runtime.retries.get(key) ?? 0;
+    const retries = runtime.retries.get(key) ?? this.earlierFailures(runtime, block);
     if (retries >= runtime.task.maxRetries || runtime.state.abandoned) {
       runtime.retries.delete(key);
       this.failPermanently(runtime, block, key, 'processing');

@@ -65,6 +65,7 @@ export class DurablePipelines {
         id: record.id,
         name: record.name,
         submittedAt: new Date(record.submittedAt),
+        resumed: true,
         ...(record.workerToken === '' ? {} : { workerToken: record.workerToken }),
         ...(record.spec.resources === undefined ? {} : { resources: record.spec.resources }),
       });

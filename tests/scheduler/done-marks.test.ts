@@ -140,3 +140,47 @@ test('doneMarks naming a task that is not scheduled is refused', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test(
+  'retriesFromMarks: failed attempts the markers counted spend retries, and a block failed for good before is not run again; without it, attempts start over',
+  inDir((dir) => {
+    const line = (): Task =>
+      new Task({
+        taskId: 'line',
+        totalRoi: new Roi([0], [30]),
+        readRoi: new Roi([0], [10]),
+        writeRoi: new Roi([0], [10]),
+        maxRetries: 2,
+        processFunction: () => {},
+      });
+    const tracker = BlockTracker.openUnder(dir, line());
+    const at = (x: number) => ({ writeRoi: new Roi([x], [10]) });
+    // Block at 0 failed twice before (one retry left of 2), block at 10 three times (failed for good), block at 20 never.
+    for (let i = 0; i < 2; i++) tracker.countFailure(at(0));
+    for (let i = 0; i < 3; i++) tracker.countFailure(at(10));
+
+    const resumed = new Scheduler([line()], { doneMarks: new Map([['line', tracker]]), retriesFromMarks: true });
+    const attempts = new Map<number, number[]>();
+    for (;;) {
+      const block = resumed.acquireBlock('line');
+      if (block === null) break;
+      const start = block.writeRoi.offset.get(0) as number;
+      attempts.set(start, [...(attempts.get(start) ?? []), resumed.attemptOf(block)]);
+      block.status = start === 20 ? BlockStatus.SUCCESS : BlockStatus.FAILED;
+      resumed.releaseBlock(block);
+    }
+    assert.deepEqual([...attempts.entries()].sort((a, b) => a[0] - b[0]), [
+      [0, [2]],
+      [20, [0]],
+    ]);
+    const state = resumed.taskStates.get('line')!;
+    assert.equal(state.failedCount, 2);
+    assert.equal(state.completedCount, 1);
+    assert.ok(state.isDone());
+
+    // A run started on purpose (not resumed) retries them from their first attempt.
+    const fresh = new Scheduler([line()], { doneMarks: new Map([['line', tracker]]) });
+    const first = fresh.acquireBlock('line')!;
+    assert.equal(fresh.attemptOf(first), 0);
+  }),
+);
