@@ -195,6 +195,21 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> imple
     return this.workerSecrets.size;
   }
 
+  /**
+   * A pool is about to stop one of its workers (it failed too many blocks in
+   * a row): its streams get Shutdown and no block more, not even the one the
+   * Releases being read asks for — a block handed to a worker that is being
+   * stopped would be lost with it and spend an attempt it never had.
+   */
+  retireWorker(taskId: string, workerId: string, reason: string): void {
+    for (const session of this.sessions) {
+      if (session.poolWorker && session.taskId === taskId && session.identity?.workerId === workerId) {
+        session.retired = true;
+        this.shutdown(session, reason);
+      }
+    }
+  }
+
   /** Gives up on a task: its remaining blocks fail, its downstream is orphaned, its workers are shut down. */
   abandonTask(taskId: string, reason: string): void {
     this.abandonQuietly(taskId, null);
@@ -422,9 +437,9 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> imple
       return;
     }
     const taskId = session.taskId!;
-    if (this.state(taskId).isOver()) {
+    if (this.state(taskId).isOver() || session.retired) {
       // Every Acquire gets an answer: one that crossed the Shutdown gets it again.
-      this.shutdown(session, this.overReason(taskId), true);
+      this.shutdown(session, session.retired ? 'its worker pool is stopping this worker' : this.overReason(taskId), true);
       return;
     }
     session.wanted = Math.min(MAX_ACQUIRE, session.wanted + count);

@@ -32,6 +32,8 @@ export class WorkSession {
   /** A Wait was sent for the current parked request; sent once per parking. */
   waitSent = false;
   shutdownSent = false;
+  /** Its pool is stopping its worker (`retireWorker`): every Acquire gets Shutdown. */
+  retired = false;
   closed = false;
   /** The refusals of the request being read, sent as one Rejected once it is read (one instance per stream, reused). */
   readonly refusals = new Refusals();

@@ -225,6 +225,8 @@ export class WorkerProcessPool {
     if (worker.consecutiveFailures >= this.maxConsecutiveFailures && worker.stoppedBy === null) {
       worker.stoppedBy = 'pool-restart';
       this.emitEvent(worker.id, 'restarting', `failed ${worker.consecutiveFailures} blocks in a row`);
+      // Before the Releases being read hands it its next block, which it would take down with it.
+      this.service.retireWorker(this.taskId, worker.id, `worker ${worker.id} failed ${worker.consecutiveFailures} blocks in a row and is restarted`);
       worker.child.kill('SIGTERM');
     }
   };

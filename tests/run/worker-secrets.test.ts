@@ -188,6 +188,12 @@ for (const [language, command] of fixtures) {
       run.service.failures.every((f) => f.workerId === restarting[0]!.workerId),
       'only the failing worker failed blocks (nobody was refused at Hello)',
     );
+    // Its third failure stopped it before a fourth block reached it: none was lost with it.
+    assert.deepEqual(
+      run.service.failures.map((f) => /fails every block/.test(f.error)),
+      [true, true, true],
+      JSON.stringify(run.service.failures.map((f) => f.error)),
+    );
     const state = run.service.state('r');
     assert.equal(state.completedCount, BLOCKS);
     assert.equal(state.failedCount, 0);
