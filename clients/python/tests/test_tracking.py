@@ -87,7 +87,8 @@ def test_a_task_names_its_group_and_daisy2_resumes_what_daisychain_left(tmp_path
     group = tmp_path / "elsewhere" / "half"
     records = tmp_path / "ran.txt"
     # daisychain runs the blocks before the plane only: the others were marked by nobody.
-    skipped_half = _task(records, tracking_path=str(group), max_retries=0)
+    # Workers that fail 3 blocks in a row are restarted: enough restarts that the task is never abandoned.
+    skipped_half = _task(records, tracking_path=str(group), max_retries=0, max_worker_restarts=1000)
     original = skipped_half.process_function
 
     def before_plane(block: daisy.Block) -> None:
