@@ -87,9 +87,10 @@ def test_a_task_names_its_group_and_daisy2_resumes_what_daisychain_left(tmp_path
     group = tmp_path / "elsewhere" / "half"
     records = tmp_path / "ran.txt"
     # daisychain runs the blocks before the plane only: the others were marked by nobody.
-    # No retries: a pool restarts a worker after 3 failures in a row, and it must not hand that worker a
-    # block (one before the plane, which would then be lost and fail for good) on its way out.
-    skipped_half = _task(records, tracking_path=str(group), max_retries=0, max_worker_restarts=500)
+    # No retries: a pool restarts a worker after 3 failures in a row (enough restarts that the task is never
+    # abandoned), and it must not hand that worker a block (one before the plane, which would then be lost and
+    # fail for good) on its way out.
+    skipped_half = _task(records, tracking_path=str(group), max_retries=0, max_worker_restarts=1000)
     original = skipped_half.process_function
 
     def before_plane(block: daisy.Block) -> None:
