@@ -5,35 +5,18 @@
  * SIGTERM (held blocks back, the workers it started stopped).
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Client } from '../../src/client/client.js';
+import { type CliResult, cliPath, runCli, type ServeProcess, startServe } from '../support/cli-process.js';
 
-const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const workerScript = fileURLToPath(new URL('../fixtures/record-worker.js', import.meta.url));
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[]): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-function assertWrongInput(result: Result, message: RegExp): void {
+function assertWrongInput(result: CliResult, message: RegExp): void {
   assert.equal(result.code, 2, result.stderr);
   const lines = result.stderr.trimEnd().split('\n');
   assert.equal(lines.length, 1, result.stderr);
@@ -43,20 +26,7 @@ function assertWrongInput(result: Result, message: RegExp): void {
 }
 
 /** `daisychain serve` without a file on a free port, once it says where it listens. */
-async function startService(logDir: string): Promise<{ child: ChildProcess; address: string; port: number; stderr: () => string; exit: Promise<number | null> }> {
-  const child = spawn(process.execPath, [cli, 'serve', '--listen', '127.0.0.1:0', '--log-dir', logDir], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const match = /listening on 127\.0\.0\.1:(\d+)/.exec(stderr);
-      if (match !== null) resolve(Number(match[1]));
-    });
-    void exit.then(() => reject(new Error(`serve exited: ${stderr}`)));
-  });
-  return { child, address: `127.0.0.1:${port}`, port, stderr: () => stderr, exit };
-}
+const startService = (logDir: string): Promise<ServeProcess> => startServe(['--listen', '127.0.0.1:0', '--log-dir', logDir]);
 
 const line = (taskId: string, blocks: number, extra: Record<string, unknown> = {}) => ({
   taskId,
@@ -162,7 +132,7 @@ test('each operator command has --help', async () => {
 test('serve FILE --keep-running prints the summary when its pipeline is done and goes on serving until SIGTERM', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'daisychain-keep-running-'));
   writeFileSync(join(dir, 'p.json'), JSON.stringify({ name: 'first', tasks: [line('k', 3)] }));
-  const child = spawn(process.execPath, [cli, 'serve', join(dir, 'p.json'), '--listen', '127.0.0.1:0', '--keep-running', '--progress', 'lines', '--log-dir', join(dir, 'logs')], {
+  const child = spawn(process.execPath, [cliPath, 'serve', join(dir, 'p.json'), '--listen', '127.0.0.1:0', '--keep-running', '--progress', 'lines', '--log-dir', join(dir, 'logs')], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -14,50 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runCli, startServe } from '../support/cli-process.js';
 
-const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const workerScript = fileURLToPath(new URL('../fixtures/record-worker.js', import.meta.url));
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[]): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-interface Service {
-  child: ChildProcess;
-  port: number;
-  address: string;
-  stderr: () => string;
-  exit: Promise<number | null>;
-}
-
-/** `daisychain serve --state-dir` (with `args`), once it says where it listens. */
-async function startService(args: string[]): Promise<Service> {
-  const child = spawn(process.execPath, [cli, 'serve', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const match = /listening on 127\.0\.0\.1:(\d+)/.exec(stderr);
-      if (match !== null) resolve(Number(match[1]));
-    });
-    void exit.then(() => reject(new Error(`serve exited: ${stderr}`)));
-  });
-  return { child, port, address: `127.0.0.1:${port}`, stderr: () => stderr, exit };
-}
 
 function recordedBlocks(file: string): number[] {
   if (!existsSync(file)) return [];
@@ -124,7 +83,7 @@ test('a server SIGKILLed mid-run and started again on its state directory finish
   const stateDir = join(dir, 'state');
   const records = join(dir, 'records.txt');
   const pipelineFile = writePipeline(dir, records);
-  let service = await startService(['--listen', '127.0.0.1:0', '--state-dir', stateDir, '--log-dir', join(dir, 'logs')]);
+  let service = await startServe(['--listen', '127.0.0.1:0', '--state-dir', stateDir, '--log-dir', join(dir, 'logs')]);
   const port = service.port;
   try {
     const submitted = await runCli(['submit', pipelineFile, '--server', service.address]);
@@ -136,7 +95,7 @@ test('a server SIGKILLed mid-run and started again on its state directory finish
     service.child.kill('SIGKILL');
     await service.exit;
 
-    service = await startService(['--listen', `127.0.0.1:${port}`, '--state-dir', stateDir, '--log-dir', join(dir, 'logs')]);
+    service = await startServe(['--listen', `127.0.0.1:${port}`, '--state-dir', stateDir, '--log-dir', join(dir, 'logs')]);
     assert.match(service.stderr(), /resuming 1 running pipelines/);
     // Stopped before the new server listened: a pool never runs twice over.
     for (const pid of oldWorkers) assert.equal(isAlive(pid), false, `worker ${pid} of the killed server still runs`);
@@ -156,7 +115,7 @@ test('a cancelled pipeline stays cancelled across a crash; a stop with SIGTERM r
   const records = join(dir, 'records.txt');
   const pipelineFile = writePipeline(dir, records);
   const serveArgs = (port: number) => ['--listen', `127.0.0.1:${port}`, '--state-dir', stateDir, '--log-dir', join(dir, 'logs')];
-  let service = await startService(serveArgs(0));
+  let service = await startServe(serveArgs(0));
   const port = service.port;
   try {
     const first = (await runCli(['submit', pipelineFile, '--server', service.address])).stdout.trim();
@@ -167,7 +126,7 @@ test('a cancelled pipeline stays cancelled across a crash; a stop with SIGTERM r
     // A stop, not a crash: the server cancels nothing it would have to resume.
     service.child.kill('SIGTERM');
     assert.equal(await service.exit, 0);
-    service = await startService(serveArgs(port));
+    service = await startServe(serveArgs(port));
     assert.match(service.stderr(), /resuming 1 running pipelines, 1 cancelled/);
     const status = await runCli(['status', first, '--server', service.address]);
     assert.match(status.stdout, /cancelled/);
@@ -185,12 +144,12 @@ test('serve FILE --state-dir run again after a crash resumes the same pipeline r
   const records = join(dir, 'records.txt');
   const pipelineFile = writePipeline(dir, records);
   const args = (port: number) => [pipelineFile, '--listen', `127.0.0.1:${port}`, '--state-dir', stateDir, '--log-dir', join(dir, 'logs'), '--progress', 'none'];
-  let service = await startService(args(0));
+  let service = await startServe(args(0));
   const id = /pipeline (\S+);/.exec(service.stderr())![1]!;
   await until('a third of the blocks ran', () => recordedBlocks(records).length >= BLOCKS / 3);
   service.child.kill('SIGKILL');
   await service.exit;
-  service = await startService(args(service.port));
+  service = await startServe(args(service.port));
   try {
     assert.match(service.stderr(), new RegExp(`pipeline ${id};`));
     assert.equal(await service.exit, 0, service.stderr());
@@ -203,7 +162,7 @@ test('serve FILE --state-dir run again after a crash resumes the same pipeline r
 test('a state directory in use by a live server, or holding a record that is not one, is refused in one line with exit status 2', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'daisychain-state-refused-'));
   const stateDir = join(dir, 'state');
-  const service = await startService(['--listen', '127.0.0.1:0', '--state-dir', stateDir]);
+  const service = await startServe(['--listen', '127.0.0.1:0', '--state-dir', stateDir]);
   try {
     const second = await runCli(['serve', '--listen', '127.0.0.1:0', '--state-dir', stateDir]);
     assert.equal(second.code, 2, second.stderr);
@@ -232,7 +191,7 @@ test('workers started elsewhere ride out a crash of the server: they reconnect t
   const task = { taskId: 'p', totalRoi: { offset: [0], shape: [10 * BLOCKS] }, readRoi: { offset: [0], shape: [10] }, writeRoi: { offset: [0], shape: [10] }, readWriteConflict: false };
   writeFileSync(file, `name: external\ntasks:\n  - ${JSON.stringify(task)}\n`);
   const serveArgs = (port: number) => ['--listen', `127.0.0.1:${port}`, '--state-dir', stateDir, '--log-dir', join(dir, 'logs')];
-  let service = await startService(serveArgs(0));
+  let service = await startServe(serveArgs(0));
   const port = service.port;
   const workers: { child: ChildProcess; exit: Promise<number | null> }[] = [];
   try {
@@ -247,7 +206,7 @@ test('workers started elsewhere ride out a crash of the server: they reconnect t
     await service.exit;
     // Down for a while: the workers keep retrying.
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    service = await startService(serveArgs(port));
+    service = await startServe(serveArgs(port));
     const watched = await runCli(['watch', id, '--server', service.address, '--progress', 'none']);
     assert.equal(watched.code, 0, watched.stderr);
     // Told to shut down at the end, they exit as workers do when their task is over.

@@ -9,12 +9,11 @@
  * per worker, at prefetch 1), what never ran, and how long each restart
  * took to listen and to have a block run again.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startServe } from './cli-process.js';
 
-const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const workerScript = fileURLToPath(new URL('../fixtures/record-worker.js', import.meta.url));
 
 export interface RestartSoakOptions {
@@ -52,13 +51,6 @@ export interface RestartSoakResult {
   exitCode: number | null;
   restarts: RestartTiming[];
   seconds: number;
-}
-
-interface Service {
-  child: ChildProcess;
-  port: number;
-  exit: Promise<number | null>;
-  stderr: () => string;
 }
 
 export async function runRestartSoak(options: RestartSoakOptions): Promise<RestartSoakResult> {
@@ -118,21 +110,6 @@ export async function runRestartSoak(options: RestartSoakOptions): Promise<Resta
   } finally {
     service.child.kill('SIGKILL');
   }
-}
-
-async function startServe(args: string[]): Promise<Service> {
-  const child = spawn(process.execPath, [cli, 'serve', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const match = /listening on 127\.0\.0\.1:(\d+)/.exec(stderr);
-      if (match !== null) resolve(Number(match[1]));
-    });
-    void exit.then(() => reject(new Error(`serve exited: ${stderr}`)));
-  });
-  return { child, port, exit, stderr: () => stderr };
 }
 
 function countLines(file: string): number {
