@@ -261,10 +261,13 @@ def test_a_connection_cut_under_a_worker_it_drops_its_buffer_says_hello_again_an
         assert server.returncode == 0, server_err
         assert block_ids([record_file]) == set(range(8))
         # The block held at the cut went back to the server as a failed attempt and ran again; the buffered
-        # ones went back unspent, and the worker did not run them from its old buffer as well.
+        # ones went back unspent. One the worker took from its buffer before it saw the loss (its Start lost
+        # with the stream) may run again in the same attempt: at least once, never more than once again.
         runs = [(line.split()[1], line.split()[3]) for line in record_file.read_text().splitlines()]
         assert [attempt for _, attempt in runs].count("1") == 1, runs
-        assert len(set(runs)) == len(runs), runs
+        blocks = [block for block, _ in runs]
+        assert all(blocks.count(block) <= 2 for block in blocks), runs
+        assert len(runs) <= 8 + 3, runs
     finally:
         relay.close()
 
