@@ -10,7 +10,7 @@
  *
  *   node dist/src/cli/demo.js [OUTPUT_DIR]     (DEMO_SIZE, DEMO_BLOCK, DEMO_WORKERS, DEMO_PYTHON)
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDs } from '../arrays/open-ds.js';
@@ -32,6 +32,8 @@ const shape: [number, number, number] = [size, size, size];
 const dir = resolve(process.argv[2] ?? join('.cache', 'demo'));
 const volume = join(dir, 'volume.zarr');
 mkdirSync(dir, { recursive: true });
+// Every run writes its outputs anew (zeroed below): the done markers of an earlier run would skip the blocks it must write.
+rmSync(join(dir, 'daisy_logs', 'tracking'), { recursive: true, force: true });
 
 const volumeRoi = new Roi([0, 0, 0], shape);
 const write = new Roi([0, 0, 0], [blockSize, blockSize, blockSize]);
