@@ -136,3 +136,28 @@ def test_tracking_path_and_its_deprecated_alias() -> None:
         daisy.Task("a", unit, unit, unit, print, tracking_path="/a", done_marker_path="/b")
     with pytest.raises(ValueError, match="tracking_path must be a path"):
         daisy.Task("a", unit, unit, unit, print, tracking_path=3)  # type: ignore[arg-type]
+
+
+def test_reset_clears_a_tasks_markers_and_its_next_run_starts_over(tmp_path: Path) -> None:
+    daisy.set_tracking_basedir(tmp_path / "trk")
+    first, second = tmp_path / "first.txt", tmp_path / "second.txt"
+    other = daisy.Task(
+        "other",
+        total_roi=daisy.Roi((0,), (40,)),
+        read_roi=daisy.Roi((0,), (10,)),
+        write_roi=daisy.Roi((0,), (10,)),
+        process_function=lambda block: None,
+    )
+    assert daisy.run_blockwise([_task(first), other], progress=False)
+    blocks = len(first.read_text().splitlines())
+    # Rerun: every block marked, none runs.
+    assert daisy.run_blockwise([_task(second)], progress=False)
+    assert not second.exists()
+    # Reset one task of a pipeline alone (daisy 2.0's Task.reset): its group goes, the other's stays.
+    assert daisy.Pipeline.from_task(_task(second)).reset() is None
+    assert not (tmp_path / "trk" / "half").exists()
+    assert (tmp_path / "trk" / "other").exists()
+    assert daisy.run_blockwise([_task(second)], progress=False)
+    assert len(second.read_text().splitlines()) == blocks
+    assert other.reset() == str((tmp_path / "trk" / "other").resolve())
+    assert other.reset() is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import inspect
 import os
+import shutil
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -132,6 +133,17 @@ class Task:
             return self.check_function[1]
         return None
 
+    def reset(self) -> str | None:
+        """Deletes the task's done markers (its tracking group), so that its next run starts over, as daisy
+        2.0's ``Task.reset``: the path cleared, or None when the task is not tracked or nothing was there."""
+        from .tracking import tracking_group_of
+
+        group = tracking_group_of(self)
+        if group is False or not os.path.exists(group):
+            return None
+        shutil.rmtree(group)
+        return group
+
     def __add__(self, other: Task | Pipeline) -> Pipeline:
         return Pipeline.from_task(self) + other
 
@@ -237,6 +249,11 @@ class Pipeline:
     @staticmethod
     def from_task(task: Task) -> Pipeline:
         return Pipeline([task])
+
+    def reset(self) -> None:
+        """Deletes the done markers of every member task (``Task.reset``), with no cascade, as daisy 2.0's."""
+        for task in self._tasks:
+            task.reset()
 
     @property
     def tasks(self) -> list[Task]:
