@@ -25,8 +25,6 @@ export interface Restored {
  * with its token, so that workers started elsewhere reconnect to it.
  */
 export class DurablePipelines {
-  private readonly workers = new Map<string, WorkerRecords>();
-
   constructor(
     private readonly state: StateDir,
     private readonly registry: PipelineRegistry,
@@ -90,7 +88,6 @@ export class DurablePipelines {
   private readonly onSubmitted = (pipeline: Pipeline): void => {
     writePipelineRecord(this.state, this.recordOf(pipeline));
     const records = new WorkerRecords(this.state, pipeline.id);
-    this.workers.set(pipeline.id, records);
     pipeline.on('workerEvent', (event) => {
       if (event.pid === undefined) return;
       if (event.kind === 'started') records.started(event.pid);

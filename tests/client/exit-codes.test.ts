@@ -8,13 +8,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { SchedulerService, formatContext, startServer } from '../../src/index.js';
 import { lineTask } from '../support/line-task.js';
+import { freePort } from '../support/free-port.js';
 
 const workerScript = fileURLToPath(new URL('../fixtures/record-worker.js', import.meta.url));
 
@@ -34,14 +34,6 @@ function runWorker(port: number, env: Record<string, string> = {}): Promise<{ co
   return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stderr })));
 }
 
-/** A loopback port with nothing listening on it. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = (probe.address() as { port: number }).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 const task = (blocks: number) => lineTask('t', blocks);
 

@@ -18,6 +18,7 @@ import { status } from '@grpc/grpc-js';
 import { backoffDelayMs, endKind, reconnectGraceSeconds } from '../../src/client/reconnect.js';
 import { Client, DEFAULT_RECONNECT_GRACE_SECONDS, formatContext, RECONNECT_GRACE_VARIABLE, SchedulerService, startServer } from '../../src/index.js';
 import { lineTask } from '../support/line-task.js';
+import { freePort } from '../support/free-port.js';
 
 const workerScript = fileURLToPath(new URL('../fixtures/record-worker.js', import.meta.url));
 const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -47,14 +48,6 @@ function startWorker(port: number, context: Record<string, string>, env: Record<
   };
 }
 
-/** A loopback port with nothing listening on it (yet). */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = (probe.address() as { port: number }).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 async function until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
