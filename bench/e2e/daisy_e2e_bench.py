@@ -196,9 +196,15 @@ def start_watchdog(budget: float, record: dict[str, Any], out_fd: int, workdir: 
     return timer
 
 
-def run(grid: tuple[int, int, int], workers: int, major: int, *, progress: bool) -> tuple[float, list[str]]:
+def run(
+    grid: tuple[int, int, int], workers: int, major: int, *, progress: bool, tracking: bool
+) -> tuple[float, list[str]]:
     """Runs the task; returns the wall time of run_blockwise and the errors."""
     expected = math.prod(grid)
+    if major >= 2:
+        # daisy 2.0.0 tracks done blocks only under a basedir set here; daisychain tracks by default
+        # (under the log dir). Both take the same call, so either side does the same work.
+        daisy.set_tracking_basedir(os.path.abspath("tracking") if tracking else None)
     task = make_task(grid, workers, major)
     errors: list[str] = []
     states: dict[str, Any] = {}
@@ -256,6 +262,12 @@ def parse_args(argv: list[str], major: int) -> argparse.Namespace:
         help="daisy 2.x only: run_blockwise(progress=False), no tqdm bar (daisy 1.2.3 always shows one)",
     )
     parser.add_argument(
+        "--tracking",
+        choices=("on", "off"),
+        default="off",
+        help="daisy 2.x and daisychain: keep done markers (set_tracking_basedir); default off, daisy 2.0.0's default",
+    )
+    parser.add_argument(
         "--keep-workdir",
         action="store_true",
         help="keep the temporary working directory (daisy_logs) and print its path on stderr",
@@ -267,6 +279,8 @@ def parse_args(argv: list[str], major: int) -> argparse.Namespace:
         parser.error("--blocks must be >= 1")
     if args.budget < 0:
         parser.error("--budget must be >= 0")
+    if args.tracking == "on" and major < 2:
+        parser.error("--tracking on needs daisy 2.x: daisy 1.2.3 keeps no done markers")
     if args.no_progress and major < 2:
         parser.error("--no-progress needs daisy 2.x: daisy 1.2.3's run_blockwise always shows its progress bar")
     return args
@@ -286,6 +300,7 @@ def main(argv: list[str]) -> int:
         "blocks": blocks,
         "blocks_requested": args.blocks,
         "grid": list(grid),
+        "tracking": args.tracking == "on",
     }
     print(f"{record['impl']}: {args.workers} workers, {blocks} blocks (grid {grid})", file=sys.stderr, flush=True)
     out_fd = os.dup(1)
@@ -297,7 +312,7 @@ def main(argv: list[str]) -> int:
     watchdog = start_watchdog(args.budget, record, out_fd, workdir) if args.budget > 0 else None
     cpu_before = cpu_seconds()
     try:
-        seconds, errors = run(grid, args.workers, major, progress=not args.no_progress)
+        seconds, errors = run(grid, args.workers, major, progress=not args.no_progress, tracking=args.tracking == "on")
     finally:
         if watchdog is not None:
             watchdog.cancel()

@@ -5,7 +5,12 @@
  * bench/e2e/daisy_e2e_bench.py times daisy's run_blockwise. Prints one JSON
  * line with the same fields.
  *
- *   node dist/bench/e2e/e2e-bench.js --workers N [--blocks B] [--prefetch K] [--python PYTHON] [--impl LABEL] [--secure 1]
+ *   node dist/bench/e2e/e2e-bench.js --workers N [--blocks B] [--prefetch K] [--python PYTHON] [--impl LABEL] [--secure 1] [--tracking on|off]
+ *
+ * --tracking (default on, daisychain's default): whether the task keeps done
+ * markers. daisy 2.0.0 tracks only when asked (set_tracking_basedir), so the
+ * same work on both sides is `off` against daisy's default and `on` against
+ * daisy_e2e_bench.py --tracking on.
  *
  * With --secure, the server serves TLS (a CA and a certificate for
  * 127.0.0.1 made by openssl in a temporary directory) and every work stream
@@ -29,7 +34,7 @@ const CONTEXT = 1;
 const MAX_ELONGATION = 4;
 
 function usage(message: string): never {
-  process.stderr.write(`e2e-bench: ${message}\nusage: e2e-bench.js --workers N [--blocks B] [--prefetch K] [--impl LABEL]\n`);
+  process.stderr.write(`e2e-bench: ${message}\nusage: e2e-bench.js --workers N [--blocks B] [--prefetch K] [--impl LABEL] [--tracking on|off]\n`);
   process.exit(2);
 }
 
@@ -54,6 +59,9 @@ const requested = Number(args.get('blocks') ?? '20000');
 const prefetch = Number(args.get('prefetch') ?? '8');
 const python = args.get('python');
 const secure = args.get('secure') === '1';
+const trackingFlag = args.get('tracking') ?? 'on';
+if (trackingFlag !== 'on' && trackingFlag !== 'off') usage(`--tracking must be on or off, got ${trackingFlag}`);
+const tracking = trackingFlag === 'on';
 const workersLabel = python === undefined ? 'TS workers' : 'Python workers';
 const impl = args.get('impl') ?? `daisychain (${workersLabel}${secure ? ', TLS + token' : ''})`;
 if (!Number.isInteger(workers) || workers < 1) usage('--workers must be a positive integer');
@@ -73,6 +81,8 @@ const task = new Task({
   readWriteConflict: false,
   numWorkers: workers,
   workerCommand: ['env', `PREFETCH=${prefetch}`, ...workerCommand],
+  // null: the run's default place (under logDir); false: no done markers.
+  trackingPath: tracking ? null : false,
 });
 const logDir = mkdtempSync(join(tmpdir(), 'daisychain-e2e-'));
 let summary: RunSummary | undefined;
@@ -124,6 +134,7 @@ process.stdout.write(
     blocks_requested: requested,
     grid,
     prefetch,
+    tracking,
     seconds,
     blocks_per_s: blocks / seconds,
     // Per block, start-up included: the server (this process) and all the workers together.

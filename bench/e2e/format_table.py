@@ -8,7 +8,9 @@ errors. Rows are worker counts, columns the blocks/s of each implementation
 present (the median when a combination ran more than once), then one ratio
 column "<daisychain impl> ÷ daisy 2.0.0" per daisychain implementation: its
 blocks/s over daisy 2.0.0's, so above 1 means daisychain is faster.
-Implementations absent from the file are absent from the table.
+Implementations absent from the file are absent from the table. Runs with
+done markers ("tracking": true) and without make one table each, every
+ratio against daisy 2.0.0 with the same setting.
 
 A line with "meta": true (machine, load average...) is shown as a header;
 lines that are not JSON objects with an "impl" and a "workers" are skipped
@@ -92,21 +94,8 @@ def meta_line(meta: dict[str, Any]) -> str:
     return "e2e benchmark: " + ", ".join(parts)
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 1 or argv[0] in ("-h", "--help"):
-        print(__doc__, file=sys.stderr)
-        return 2
-    source = argv[0]
-    warnings: list[str] = []
-    if source == "-":
-        runs, metas = read_records(sys.stdin, warnings, ("impl", "workers"))
-    else:
-        with Path(source).open(encoding="utf-8") as lines:
-            runs, metas = read_records(lines, warnings, ("impl", "workers"))
-    if not runs:
-        print(f"no run records in {source}", file=sys.stderr)
-        return 1
-
+def print_table(runs: list[dict[str, Any]], title: str, notes: list[str]) -> bool:
+    """Prints one table of ``runs``, adding footnotes to ``notes``; returns whether a run failed."""
     impls = order_impls(runs)
     candidates = [i for i in impls if i.startswith(CANDIDATE_PREFIX)]
     ratio_impls = candidates if BASELINE in impls else []
@@ -115,7 +104,6 @@ def main(argv: list[str]) -> int:
         cells.setdefault((int(run["workers"]), str(run["impl"])), Cell()).runs.append(run)
     worker_counts = sorted({workers for workers, _ in cells})
 
-    notes: list[str] = []
     failed = False
     rows: list[list[str]] = []
     for workers in worker_counts:
@@ -143,9 +131,10 @@ def main(argv: list[str]) -> int:
         rows.append(row)
 
     headers = ["workers", *impls, *(f"{impl} ÷ {BASELINE}" for impl in ratio_impls)]
-    for meta in metas:
-        print(meta_line(meta))
-    print("\nEnd to end: blocks/s of run_blockwise with a no-op block function; ratio > 1 means daisychain is faster\n")
+    print(
+        f"\nEnd to end{title}: blocks/s of run_blockwise with a no-op block function;"
+        " ratio > 1 means daisychain is faster\n"
+    )
     print(render(headers, rows))
     sizes = []
     for impl in impls:
@@ -155,6 +144,33 @@ def main(argv: list[str]) -> int:
                 counts |= cell.blocks()
         sizes.append(f"{impl} {'/'.join(f'{n:,}' for n in sorted(counts)) or '?'}")
     print("\nblocks per run: " + ", ".join(sizes))
+    return failed
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1 or argv[0] in ("-h", "--help"):
+        print(__doc__, file=sys.stderr)
+        return 2
+    source = argv[0]
+    warnings: list[str] = []
+    if source == "-":
+        runs, metas = read_records(sys.stdin, warnings, ("impl", "workers"))
+    else:
+        with Path(source).open(encoding="utf-8") as lines:
+            runs, metas = read_records(lines, warnings, ("impl", "workers"))
+    if not runs:
+        print(f"no run records in {source}", file=sys.stderr)
+        return 1
+
+    for meta in metas:
+        print(meta_line(meta))
+    notes: list[str] = []
+    failed = False
+    # Old files have no "tracking" field: one table, unlabelled.
+    modes = sorted({run.get("tracking") for run in runs}, key=lambda mode: (mode is not None, mode))
+    for mode in modes:
+        title = "" if mode is None else f" (done markers {'on' if mode else 'off'} on every side)"
+        failed |= print_table([run for run in runs if run.get("tracking") == mode], title, notes)
     print_notes(notes, warnings)
     return 1 if failed else 0
 

@@ -44,7 +44,7 @@ CLI = ROOT / "dist" / "src" / "cli" / "main.js"
 TASK = "rt"
 
 
-def serve(directory: Path, blocks: int) -> tuple[subprocess.Popen[bytes], int]:
+def serve(directory: Path, blocks: int, tracking: bool = True) -> tuple[subprocess.Popen[bytes], int]:
     side = round(blocks ** (1 / 3)) + 1
     grid = [side, side, max(1, blocks // (side * side)) + 1]
     task = {
@@ -53,6 +53,7 @@ def serve(directory: Path, blocks: int) -> tuple[subprocess.Popen[bytes], int]:
         "readRoi": {"offset": [0, 0, 0], "shape": [12, 12, 12]},
         "writeRoi": {"offset": [1, 1, 1], "shape": [10, 10, 10]},
         "readWriteConflict": False,
+        **({} if tracking else {"trackingPath": False}),
     }
     pipeline = directory / "pipeline.json"
     pipeline.write_text(json.dumps({"tasks": [task]}))
@@ -243,12 +244,13 @@ def main() -> None:
     parser.add_argument("--trips", type=int, default=3000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--modes", nargs="+", default=list(MODES))
+    parser.add_argument("--tracking", choices=("on", "off"), default="on", help="the task's done markers (default on)")
     args = parser.parse_args()
     print(f"load average at start {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     results: dict[str, list[tuple[float, float, float]]] = {m: [] for m in args.modes}
     with tempfile.TemporaryDirectory() as directory:
         blocks = (args.repeats + 1) * len(args.modes) * (args.trips + 10)
-        process, port = serve(Path(directory), blocks)
+        process, port = serve(Path(directory), blocks, args.tracking == "on")
         try:
             for mode in args.modes:  # warm-up: imports, JIT of the server's paths
                 MODES[mode](port, 200, f"warm-{mode}")

@@ -12,6 +12,11 @@
 # loopback must use). The Python workers also run with prefetch 1 (daisy's
 # default: one round trip per block, as daisy 2.0.0's workers do).
 #
+# TRACKING (default "off on"): done markers off on every side (daisy 2.0.0's
+# default: it tracks only under set_tracking_basedir), then on on every side
+# (daisychain's default); one table per mode, each against daisy 2.0.0 doing
+# the same. daisy 1.2.3 keeps no markers and runs only with "off".
+#
 # ROWS chooses the rows (default "ts python driver tls daisy2 daisy1"; "python"
 # is both Python rows, prefetch PREFETCH and prefetch 1; "driver" is daisy's
 # driver script run with `import daisychain as daisy`). BEFORE_PYTHON=PY adds
@@ -27,6 +32,7 @@ blocks=${BLOCKS:-50000}
 daisy1_blocks=${DAISY1_BLOCKS:-200}
 prefetch=${PREFETCH:-32}
 repeats=${REPEATS:-1}
+tracking_modes=${TRACKING:-off on}
 rows=" ${ROWS:-ts python driver tls daisy2 daisy1} "
 before_python=${BEFORE_PYTHON:-}
 want() { [[ $rows == *" $1 "* ]]; }
@@ -52,35 +58,38 @@ run() {
   fi
 }
 for ((r = 0; r < repeats; r++)); do
-  for w in $workers; do
-    bench=(node dist/bench/e2e/e2e-bench.js --workers "$w" --blocks "$blocks")
-    py=.cache/venv-client/bin/python
-    if want ts; then
-      run "daisychain, $w workers" "${bench[@]}" --prefetch "$prefetch"
-    fi
-    if want python; then
-      run "  (Python), $w workers" "${bench[@]}" --prefetch "$prefetch" --python "$py" --impl "daisychain (Python workers)"
-      run "  (Python, prefetch 1)" "${bench[@]}" --prefetch 1 --python "$py" --impl "daisychain (Python workers, prefetch 1)"
-      if [ -n "$before_python" ]; then
-        run "  (Python before)" "${bench[@]}" --prefetch "$prefetch" --python "$before_python" --impl "daisychain (Python workers, before)"
-        run "  (Python before, prefetch 1)" "${bench[@]}" --prefetch 1 --python "$before_python" --impl "daisychain (Python workers, before, prefetch 1)"
+  for mode in $tracking_modes; do
+    echo "done markers $mode:" >&2
+    for w in $workers; do
+      bench=(node dist/bench/e2e/e2e-bench.js --workers "$w" --blocks "$blocks" --tracking "$mode")
+      py=.cache/venv-client/bin/python
+      if want ts; then
+        run "daisychain, $w workers" "${bench[@]}" --prefetch "$prefetch"
       fi
-    fi
-    if want tls; then
-      run "daisychain TLS+token, $w workers" "${bench[@]}" --prefetch "$prefetch" --secure 1
-      run "  (Python), $w workers" "${bench[@]}" --prefetch "$prefetch" --secure 1 --python "$py"
-    fi
-    if want driver; then
-      # The same driver script as daisy's rows, with `import daisychain as daisy`: run_blockwise from Python,
-      # its server started by the package, the no-op block function in Python worker processes.
-      run "daisychain Python driver" env DAISY_E2E_LIBRARY=daisychain "$py" bench/e2e/daisy_e2e_bench.py --workers "$w" --blocks "$blocks" --budget 300 --impl "daisychain (Python driver)"
-    fi
-    if want daisy2; then
-      run "daisy 2.0.0, $w workers" .cache/venv-daisy2/bin/python bench/e2e/daisy_e2e_bench.py --workers "$w" --blocks "$blocks" --budget 300
-    fi
-    if want daisy1; then
-      run "daisy 1.2.3, $w workers" .cache/venv-daisy1/bin/python bench/e2e/daisy_e2e_bench.py --workers "$w" --blocks "$daisy1_blocks" --budget 300
-    fi
+      if want python; then
+        run "  (Python), $w workers" "${bench[@]}" --prefetch "$prefetch" --python "$py" --impl "daisychain (Python workers)"
+        run "  (Python, prefetch 1)" "${bench[@]}" --prefetch 1 --python "$py" --impl "daisychain (Python workers, prefetch 1)"
+        if [ -n "$before_python" ]; then
+          run "  (Python before)" "${bench[@]}" --prefetch "$prefetch" --python "$before_python" --impl "daisychain (Python workers, before)"
+          run "  (Python before, prefetch 1)" "${bench[@]}" --prefetch 1 --python "$before_python" --impl "daisychain (Python workers, before, prefetch 1)"
+        fi
+      fi
+      if want tls; then
+        run "daisychain TLS+token, $w workers" "${bench[@]}" --prefetch "$prefetch" --secure 1
+        run "  (Python), $w workers" "${bench[@]}" --prefetch "$prefetch" --secure 1 --python "$py"
+      fi
+      if want driver; then
+        # The same driver script as daisy's rows, with `import daisychain as daisy`: run_blockwise from Python,
+        # its server started by the package, the no-op block function in Python worker processes.
+        run "daisychain Python driver" env DAISY_E2E_LIBRARY=daisychain "$py" bench/e2e/daisy_e2e_bench.py --workers "$w" --blocks "$blocks" --budget 300 --tracking "$mode" --impl "daisychain (Python driver)"
+      fi
+      if want daisy2; then
+        run "daisy 2.0.0, $w workers" .cache/venv-daisy2/bin/python bench/e2e/daisy_e2e_bench.py --workers "$w" --blocks "$blocks" --budget 300 --tracking "$mode"
+      fi
+      if want daisy1 && [ "$mode" = off ]; then  # daisy 1.2.3 keeps no done markers
+        run "daisy 1.2.3, $w workers" .cache/venv-daisy1/bin/python bench/e2e/daisy_e2e_bench.py --workers "$w" --blocks "$daisy1_blocks" --budget 300
+      fi
+    done
   done
 done
 rm -f "$out.err"

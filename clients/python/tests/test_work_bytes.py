@@ -48,3 +48,16 @@ def test_releases_with_starts_and_an_acquire_are_protobufs() -> None:
         assert got == expected
         if releases:
             assert work_bytes.release_request(serialized[0]) == pb.WorkRequest(release=releases[0]).SerializeToString()
+
+
+def test_one_release_and_the_next_acquire_are_protobufs() -> None:
+    for block_id in IDS:
+        for count, ahead in ((1, 0), (3, 2), (200, 199)):
+            release = pb.Release(block_id=block_id, status=pb.BLOCK_STATUS_SUCCESS)
+            expected = pb.WorkRequest(
+                releases=pb.Releases(releases=[release], acquire=pb.Acquire(count=count, ahead=ahead))
+            ).SerializeToString()
+            sent = work_bytes.release_and_acquire_request(
+                work_bytes.success_release(block_id), work_bytes.acquire(count, ahead)
+            )
+            assert sent == expected

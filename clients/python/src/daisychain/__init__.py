@@ -33,13 +33,13 @@ control plane of a long-running server.
 
 from typing import TYPE_CHECKING, Any
 
-from . import logging
 from .block import Block, BlockStatus
 from .client import Client, ClientError, HelloRefusedError, Rejection, ServerLostError, Welcome
 from .context import Context
 from .geometry import Coordinate, Roi
 
 if TYPE_CHECKING:
+    from . import logging
     from .driver.progress import JsonProgressObserver
     from .driver.run import SerialServer, Server, run_blockwise
     from .driver.task import Pipeline, Task
@@ -69,11 +69,13 @@ _DRIVER_NAMES = {
 
 
 def __getattr__(name: str) -> Any:
+    from importlib import import_module
+
+    if name == "logging":  # daisy.logging loads on first use too: a worker that never asks for it skips pathlib
+        return import_module(".logging", __name__)
     module = _DRIVER_NAMES.get(name)
     if module is None:
         raise AttributeError(f"module 'daisychain' has no attribute {name!r}")
-    from importlib import import_module
-
     value = getattr(import_module(f".driver.{module}", __name__), name)
     globals()[name] = value
     return value

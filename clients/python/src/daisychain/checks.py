@@ -13,14 +13,12 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class BlockChecks:
+class BlockChecks(NamedTuple):
     task_id: str
     pre: Callable[[Any], Any] | None = None
     post: Callable[[Any], Any] | None = None

@@ -12,9 +12,8 @@ import time
 import traceback
 import weakref
 from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import AbstractContextManager
+from typing import NamedTuple
 
 from . import work_bytes
 from .block import Block, BlockStatus, block_from_wire
@@ -43,8 +42,8 @@ PROTOCOL_VERSION = 1
 __all__ = ["PROTOCOL_VERSION", "Client", "ClientError", "HelloRefusedError", "Rejection", "ServerLostError", "Welcome"]
 
 
-@dataclass(frozen=True)
-class Rejection:
+# NamedTuples rather than dataclasses: dataclasses (with inspect and ast) would add 6 ms to every worker's start.
+class Rejection(NamedTuple):
     """A request the server refused (it changed nothing); ``block_id`` is None when it is about no block."""
 
     code: int
@@ -52,8 +51,7 @@ class Rejection:
     block_id: int | None
 
 
-@dataclass(frozen=True)
-class Welcome:
+class Welcome(NamedTuple):
     """The server's answer to Hello."""
 
     protocol_version: int
@@ -75,6 +73,7 @@ _SHUTDOWN = object()
 # Posted when the stream is lost: what the worker's thread held of it is the server's again.
 _LOST = object()
 _SUCCESS = scheduler_pb2.BLOCK_STATUS_SUCCESS
+_FAILED_STATUS = BlockStatus.FAILED
 _FAILED = scheduler_pb2.BLOCK_STATUS_FAILED
 _WORK = "/daisychain.v1.SchedulerService/Work"
 # Starts and releases wait in a batch for the next request to ride along with
@@ -192,10 +191,12 @@ class Client:
         # with a condition the worker waits on when it has nothing to take.
         self._inbox: deque[object] = deque()
         self._arrived = threading.Condition(threading.Lock())
+        self._awaiting_reconnection = False
         # Starts (block ids) and releases (serialized) not sent yet, in order;
         # the caller's threads write requests straight to the stream under _write_lock.
         self._write_lock = threading.Lock()
         self._batch: list[int | bytes] = []
+        self._batch_releases = 0  # how many entries of the batch are releases
         self._batch_since = 0.0
         self._batches = 0  # how many batches were begun, for the flusher
         self._flusher_parked = False
@@ -245,30 +246,8 @@ class Client:
         """Why the server said there are no more blocks, once it has."""
         return self._shutdown_reason
 
-    @contextmanager
-    def acquire_block(self) -> Iterator[Block | None]:
-        block = self._next_block()
-        checks = self._checks
-        # A block the task's pre-check finds done goes back as skipped, as daisy's scheduler skips it.
-        while block is not None and checks is not None and checks.done_before(block):
-            self.skip_block(block)
-            block = self._next_block()
-        if block is None:
-            yield None
-            return
-        try:
-            yield block
-        except Exception as error:  # daisy's contract: any error fails the block, and is logged
-            logger.exception("Block %s failed in worker %s", block, self.worker_id)
-            self._release(block, failed=True, error=f"{type(error).__name__}: {error}", trace=traceback.format_exc())
-            return
-        if block.status != BlockStatus.FAILED and checks is not None:
-            verdict = checks.failed_after(block)
-            if verdict is not None:
-                block.status = BlockStatus.FAILED
-                self._release(block, failed=True, error=verdict[0], trace=verdict[1])
-                return
-        self._release(block, failed=block.status == BlockStatus.FAILED, error="the block was marked FAILED", trace="")
+    def acquire_block(self) -> AbstractContextManager[Block | None]:
+        return _Acquisition(self)
 
     def release_block(self, block: Block) -> None:
         """Hands a block back with its status (SUCCESS unless it is FAILED)."""
@@ -350,10 +329,12 @@ class Client:
             self._take(inbox.popleft())
 
     def _post(self, event: object) -> None:
-        """Hands an event to the worker's thread (called by the reader thread)."""
+        """Hands an event to the worker's thread (called by whichever thread reads)."""
         self._inbox.append(event)
-        with self._arrived:
-            self._arrived.notify()
+        # Only a worker's thread awaiting a reconnection waits on the condition: the caller reads the stream itself.
+        if self._awaiting_reconnection:
+            with self._arrived:
+                self._arrived.notify()
 
     def _take(self, event: object) -> None:
         if not isinstance(event, list):
@@ -380,9 +361,11 @@ class Client:
         buffer, asked again only when half of those are used up, so that
         requests and their answers carry several blocks each.
         """
+        buffer = self.prefetch - 1
+        if not waiting and buffer == 0:
+            return  # nothing is kept ahead, and nothing is waited for yet
         if self._shutdown_reason is not None or self._failure is not None or self._closed or self._lost:
             return  # while the server is away nothing is asked: a reconnection asks afresh
-        buffer = self.prefetch - 1
         buffered = len(self._ready) + self._outstanding_ahead
         now = 1 if waiting and self._outstanding_now == 0 else 0
         ahead = 0 if buffered > buffer // 2 and now == 0 else max(0, buffer - buffered)
@@ -391,7 +374,7 @@ class Client:
         self._outstanding_now += now
         self._outstanding_ahead += ahead
         with self._write_lock:
-            if any(not isinstance(entry, int) for entry in self._batch):
+            if self._batch_releases:
                 # Release and ask for the next block in one message (Releases.acquire).
                 self._flush_batch(work_bytes.acquire(now + ahead, ahead))
                 return
@@ -451,6 +434,8 @@ class Client:
                     self._flusher_parked = False
                     self._flush_wanted.notify()
             batch.append(item)
+            if item.__class__ is bytes:
+                self._batch_releases += 1
             if len(batch) >= _BATCH_MAX:
                 self._flush_batch()
 
@@ -464,6 +449,11 @@ class Client:
         if not batch:
             return
         self._batch = []
+        released, self._batch_releases = self._batch_releases, 0
+        if released == 1 and len(batch) == 1 and acquire is not None:
+            # One block per round trip: its release and the next Acquire.
+            self._stream.send(work_bytes.release_and_acquire_request(batch[0], acquire))  # type: ignore[arg-type]
+            return
         starts = [entry for entry in batch if isinstance(entry, int)]
         releases = [entry for entry in batch if not isinstance(entry, int)]
         if releases and (starts or acquire is not None or len(releases) > 1):
@@ -507,9 +497,11 @@ class Client:
                 stream.interrupt()  # the reader thread stops while the request goes out
         try:
             self._top_up(waiting=True)
-            with self._turn:
-                while self._reader_receiving:
-                    self._turn.wait()
+            # With _caller_reading set, the reader thread only ever stops receiving: a False read here stays False.
+            if self._reader_receiving:
+                with self._turn:
+                    while self._reader_receiving:
+                        self._turn.wait()
             while not self._inbox:
                 try:
                     message = stream.receive()
@@ -566,8 +558,10 @@ class Client:
         kind = response.WhichOneof("message")
         if kind == "blocks":
             blocks = [block_from_wire(message) for message in response.blocks.blocks]
+            handed_out = self._handed_out
             with self._lock:
-                self._handed_out.update((block.id, block) for block in blocks)
+                for block in blocks:
+                    handed_out[block.block_id[1]] = block
             self._post(blocks)
         elif kind == "welcome":
             self.welcome = _welcome_from_wire(response.welcome)
@@ -643,6 +637,7 @@ class Client:
             self._revoked.clear()
         with self._write_lock:
             self._batch = []  # starts and releases for the lost stream
+            self._batch_releases = 0
             self._lost = True
         if self._lost_since is None:
             self._lost_since = time.monotonic()
@@ -667,8 +662,13 @@ class Client:
 
     def _await_reconnection(self) -> None:
         with self._arrived:
-            while not self._inbox:
-                self._arrived.wait()
+            # Set before the inbox is looked at, so that an event posted after the look notifies.
+            self._awaiting_reconnection = True
+            try:
+                while not self._inbox:
+                    self._arrived.wait()
+            finally:
+                self._awaiting_reconnection = False
 
     def _reconnect(self, details: str) -> None:
         """Runs in a thread: Hello again with backoff until a server answers or the grace ends."""
@@ -769,6 +769,56 @@ class Client:
     def _stop(self, error: ClientError) -> None:
         self._failure = error
         self._post(_SHUTDOWN)
+
+
+class _Acquisition:
+    """``with client.acquire_block() as block``: the next block (None when there are no more), released on leaving.
+
+    A class, not a generator under @contextmanager: one block per round trip
+    makes this the worker's hottest path, and the generator's machinery cost
+    as much as building the request.
+    """
+
+    __slots__ = ("_block", "_client")
+
+    def __init__(self, client: Client):
+        self._client = client
+        self._block: Block | None = None
+
+    def __enter__(self) -> Block | None:
+        client = self._client
+        block = client._next_block()
+        checks = client._checks
+        # A block the task's pre-check finds done goes back as skipped, as daisy's scheduler skips it.
+        while block is not None and checks is not None and checks.done_before(block):
+            client.skip_block(block)
+            block = client._next_block()
+        self._block = block
+        return block
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: object) -> bool:
+        block = self._block
+        if block is None:
+            return False
+        client = self._client
+        if error is not None:
+            if not isinstance(error, Exception):
+                return False  # KeyboardInterrupt, SystemExit: not the block's failure, and not swallowed
+            # daisy's contract: any error fails the block, and is logged (not raised).
+            logger.exception("Block %s failed in worker %s", block, client.worker_id, exc_info=error)
+            text = "".join(traceback.format_exception(kind, error, error.__traceback__))
+            client._release(block, failed=True, error=f"{type(error).__name__}: {error}", trace=text)
+            return True
+        failed = block.status == _FAILED_STATUS
+        checks = client._checks
+        if not failed and checks is not None:
+            verdict = checks.failed_after(block)
+            if verdict is not None:
+                block.status = _FAILED_STATUS
+                client._release(block, failed=True, error=verdict[0], trace=verdict[1])
+                return False
+        client._release(block, failed=failed, error="the block was marked FAILED", trace="")
+        return False
 
 
 def _welcome_from_wire(message: scheduler_pb2.Welcome) -> Welcome:

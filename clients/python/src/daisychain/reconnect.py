@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import enum
 import os
-import random
 from collections.abc import Callable, Mapping
 
 from .transport import CallError
@@ -96,8 +95,16 @@ def _checked(seconds: float, source: str) -> float:
     return seconds
 
 
-def backoff_delay(attempt: int, uniform: Callable[[], float] = random.random) -> float:
-    """The wait before retry number ``attempt`` (0 first): capped exponential, jittered over its upper half."""
+def backoff_delay(attempt: int, uniform: Callable[[], float] | None = None) -> float:
+    """The wait before retry number ``attempt`` (0 first): capped exponential, jittered over its upper half.
+
+    ``uniform`` draws from [0, 1) (``random.random`` by default, imported only here: a worker that
+    never loses its server does not pay for it).
+    """
+    if uniform is None:
+        import random
+
+        uniform = random.random
     ceiling = min(_MAX_DELAY, _FIRST_DELAY * 2 ** min(attempt, 16))
     return ceiling / 2 + uniform() * ceiling / 2
 

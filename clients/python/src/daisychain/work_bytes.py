@@ -54,6 +54,12 @@ def release_request(release: bytes) -> bytes:
     return _delimited(b"\x1a", release)
 
 
+def release_and_acquire_request(release: bytes, then: bytes) -> bytes:
+    """``WorkRequest{releases: Releases{releases: [release], acquire: then}}``: one block per round trip."""
+    body = b"\x0a" + _varint(len(release)) + release + b"\x1a" + _varint(len(then)) + then
+    return b"\x2a" + _varint(len(body)) + body
+
+
 def releases_request(releases: Sequence[bytes], started: Sequence[int], then: bytes | None) -> bytes:
     """``WorkRequest{releases: Releases{releases, started, acquire}}`` of serialized Releases and Acquire."""
     parts = [_delimited(b"\x0a", release) for release in releases]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import unquote
-
 OK = 0
 CANCELLED = 1
 UNKNOWN = 2
@@ -64,6 +62,8 @@ def from_trailers(headers: dict[str, str]) -> CallError | None:
     if code == OK:
         return None
     # grpc-message is percent-encoded UTF-8 (PROTOCOL-HTTP2.md).
+    from urllib.parse import unquote  # here: a worker that never sees an error status does not pay its import
+
     return CallError(code, unquote(headers.get("grpc-message", ""), errors="replace"))
 
 
