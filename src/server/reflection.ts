@@ -1,9 +1,34 @@
-import type { handleBidiStreamingCall, MethodDefinition, Server, ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
-import { ReflectionService } from '@grpc/reflection';
+import {
+  status as grpcStatus,
+  type handleBidiStreamingCall,
+  type MethodDefinition,
+  type Server,
+  type ServerDuplexStream,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import type { ReflectionService } from '@grpc/reflection';
 import { servedFiles } from '../wire/descriptors.js';
 
 /** The @grpc/proto-loader package definition that @grpc/reflection describes. */
 type PackageDefinition = ConstructorParameters<typeof ReflectionService>[0];
+
+/**
+ * @grpc/reflection, once imported. Importing it loads reflection's .proto
+ * files with protobufjs (about 30 ms, before a run's server could listen), so
+ * that happens on the first reflection call.
+ */
+let reflectionPackage: typeof import('@grpc/reflection') | undefined;
+let reflectionPackageLoading: Promise<unknown> | undefined;
+function loadReflectionPackage(): Promise<unknown> {
+  reflectionPackageLoading ??= import('@grpc/reflection').then((loaded) => (reflectionPackage = loaded));
+  return reflectionPackageLoading;
+}
+
+/** A request that came before @grpc/reflection was there to decode it. */
+class UndecodedRequest {
+  constructor(readonly bytes: Buffer) {}
+}
 
 /** The descriptors never change: one index per set of served services serves every server of the process. */
 const reflections = new Map<string, Map<string, ReflectionMethod>>();
@@ -31,6 +56,7 @@ export function addReflection(server: Server, served: readonly string[]): void {
   // Indexing the descriptors and loading reflection's own .proto files (protobufjs, for v1 and v1alpha)
   // cost about 200 ms, a third of a server's start: paid on the first reflection call, not by every run.
   let loaded: Map<string, ReflectionMethod> | undefined;
+  // Only once the package is imported.
   const load = (path: string): ReflectionMethod => {
     loaded ??= reflectionMethods(services);
     return loaded.get(path)!;
@@ -42,13 +68,43 @@ export function addReflection(server: Server, served: readonly string[]): void {
       requestStream: true,
       responseStream: true,
       requestSerialize: (value) => load(path).method.requestSerialize(value),
-      requestDeserialize: (bytes) => load(path).method.requestDeserialize(bytes),
+      requestDeserialize: (bytes) => (reflectionPackage === undefined ? new UndecodedRequest(bytes) : load(path).method.requestDeserialize(bytes)),
       responseSerialize: (value) => load(path).method.responseSerialize(value),
       responseDeserialize: (bytes) => load(path).method.responseDeserialize(bytes),
     };
-    const handler: ReflectionHandler = (call) => load(path).handler(call);
+    const handler: ReflectionHandler = (call) => {
+      loadReflectionPackage().then(
+        () => {
+          const decode = (message: unknown): unknown => (message instanceof UndecodedRequest ? load(path).method.requestDeserialize(message.bytes) : message);
+          load(path).handler(decodingRequests(call, decode));
+        },
+        (error: unknown) => {
+          const details = `server reflection could not load: ${error instanceof Error ? error.message : String(error)}`;
+          call.emit('error', Object.assign(new Error(details), { code: grpcStatus.INTERNAL, details }));
+        },
+      );
+    };
     server.addService({ ServerReflectionInfo: method }, { ServerReflectionInfo: handler });
   }
+}
+
+/**
+ * `call` as @grpc/reflection's handler uses it (on 'data' and 'end', write,
+ * end), with each request decoded by `decode` as it is read: requests that
+ * came while the package loaded are still bytes.
+ */
+function decodingRequests(call: ServerDuplexStream<unknown, unknown>, decode: (message: unknown) => unknown): ServerDuplexStream<unknown, unknown> {
+  const adapter = {
+    on(event: string, listener: (...args: unknown[]) => void) {
+      if (event === 'data') call.on('data', (message: unknown) => listener(decode(message)));
+      else call.on(event, listener);
+      return adapter;
+    },
+    write: (message: unknown) => call.write(message),
+    end: () => call.end(),
+  };
+  // The handler touches nothing else of the call (reflection-v1.js and reflection-v1alpha.js of @grpc/reflection 1.x).
+  return adapter as unknown as ServerDuplexStream<unknown, unknown>;
 }
 
 /** @grpc/reflection's methods for `services`, by path, as its `addToServer` would add them. */
@@ -57,7 +113,7 @@ function reflectionMethods(services: string[]): Map<string, ReflectionMethod> {
   const known = reflections.get(key);
   if (known !== undefined) return known;
   // Only the services this server serves are listed (a SchedulerService alone does not offer PipelineService).
-  const reflection = new ReflectionService(packageDefinition(), { services });
+  const reflection = new reflectionPackage!.ReflectionService(packageDefinition(), { services });
   const methods = new Map<string, ReflectionMethod>();
   const recorder = {
     addService(definition: ServiceDefinition, implementation: UntypedServiceImplementation): void {
