@@ -133,7 +133,7 @@ class Connection:
             )
             self._recv_timeout = timeout
         try:
-            data = self._sock.recv(262144)
+            data = self._sock.recv(65536)
         except BlockingIOError:  # SO_RCVTIMEO passed
             return None
         if not data:
@@ -147,7 +147,7 @@ class Connection:
             self._incoming.write(data)
             while True:
                 try:
-                    chunk = self._tls.read(262144)
+                    chunk = self._tls.read(65536)
                 except ssl.SSLWantReadError:
                     break
                 except ssl.SSLZeroReturnError:
