@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from ..runtime import server_command
+from ..runtime import server_command, server_environment
 
 _START_SECONDS = 60.0
 _STOP_SECONDS = 15.0
@@ -58,7 +58,12 @@ class LocalServer:
         ]
         with open(self.output_path, "wb") as output:
             self._process = subprocess.Popen(
-                command, stdin=subprocess.PIPE, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+                command,
+                stdin=subprocess.PIPE,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env=server_environment(),
             )
         deadline = time.monotonic() + _START_SECONDS
         while not address_file.exists():

@@ -65,6 +65,27 @@ def server_entry() -> str:
     )
 
 
+def server_environment() -> dict[str, str]:
+    """The environment to start the server in: this one, with Node's compile cache on.
+
+    Node keeps the bytecode it compiled for the bundle (1.7 MB) in
+    ``NODE_COMPILE_CACHE``, so that a server after the first starts about
+    30 ms sooner; entries are keyed by the file's content and Node's version,
+    so a new wheel never runs stale code. A cache the user set is kept.
+    """
+    environment = dict(os.environ)
+    if "NODE_COMPILE_CACHE" not in environment:
+        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "daisychain" / "node-compile-cache"
+        # Made here, and used only if it could be: Node 24 spins forever on some paths it cannot create (under /proc).
+        try:
+            cache.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return environment
+        if os.access(cache, os.W_OK | os.X_OK):
+            environment["NODE_COMPILE_CACHE"] = str(cache)
+    return environment
+
+
 def server_command() -> list[str]:
     """The argv that runs ``daisychain`` (its CLI) with the package's server."""
     return [node_executable(), server_entry()]
