@@ -22,8 +22,6 @@ export const SERVER_CHANNEL_OPTIONS = {
   'grpc.keepalive_timeout_ms': 20_000,
   'grpc.keepalive_permit_without_calls': 1,
   'grpc.http2.min_ping_interval_without_data_ms': 10_000,
-  // channelz (per-call and per-message counters and timestamps) is read by no tool of ours, and costs on every message.
-  'grpc.enable_channelz': 0,
 } as const;
 
 /** Workers ping the server on the same schedule, so they notice a dead server as fast. */
