@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from collections import Counter
 from collections.abc import Iterator
 from concurrent import futures
@@ -615,3 +616,22 @@ def test_a_silent_connection_times_out_and_a_closed_one_ends() -> None:
                 connection.receive(5)
         finally:
             connection.close()
+
+
+def test_an_exception_in_the_with_fails_the_block_and_an_interrupt_propagates(  # type: ignore[no-untyped-def]
+    serve, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = serve([line_task("raising", 1, maxRetries=3)])
+    client = daisychain.Client(daisychain.Context.parse(server.context("raising", "0")))
+    with client.acquire_block() as block:
+        assert block is not None and block.attempt == 0
+        raise ValueError("boom")  # daisy's contract: logged and sent as the block's failure, not raised
+    failures = [r for r in caplog.get_records("call") if r.name == "daisychain.client" and r.levelno >= logging.ERROR]
+    assert len(failures) == 1 and failures[0].exc_info is not None
+    assert "ValueError: boom" in "".join(traceback.format_exception(*failures[0].exc_info))
+    caplog.clear()  # the failure above was meant
+    with pytest.raises(KeyboardInterrupt), client.acquire_block() as again:
+        # The failed attempt went to the server: the same block comes back as its next attempt.
+        assert again is not None and (again.id, again.attempt) == (block.id, 1)
+        raise KeyboardInterrupt  # not the block's failure, and not swallowed
+    client.close()
