@@ -448,8 +448,8 @@ class Client:
         batch = self._batch
         if not batch:
             return
-        self._batch = []
-        released, self._batch_releases = self._batch_releases, 0
+        released = self._batch_releases
+        self._clear_batch()
         if released == 1 and len(batch) == 1 and acquire is not None:
             # One block per round trip: its release and the next Acquire.
             self._stream.send(work_bytes.release_and_acquire_request(batch[0], acquire))  # type: ignore[arg-type]
@@ -463,6 +463,11 @@ class Client:
         else:
             request = scheduler_pb2.WorkRequest(start=scheduler_pb2.Start(block_ids=starts)).SerializeToString()
         self._stream.send(request)
+
+    def _clear_batch(self) -> None:
+        """Empties the batch (holding _write_lock); its count of releases goes with it."""
+        self._batch = []
+        self._batch_releases = 0
 
     def _flush_late(self) -> None:
         """Runs in a thread: sends a batch that no request followed within _BATCH_DELAY.
@@ -636,8 +641,7 @@ class Client:
             self._handed_out.clear()
             self._revoked.clear()
         with self._write_lock:
-            self._batch = []  # starts and releases for the lost stream
-            self._batch_releases = 0
+            self._clear_batch()  # starts and releases for the lost stream
             self._lost = True
         if self._lost_since is None:
             self._lost_since = time.monotonic()
@@ -725,7 +729,7 @@ class Client:
         """A server answered the new Hello: the stream becomes the client's, read as the first one was."""
         self._reader.join(timeout=1)  # the lost stream's reader is gone before this one's starts
         with self._write_lock:
-            self._batch = []
+            self._clear_batch()
             lost, self._stream = self._stream, stream
         with self._turn:
             self._stream_over = False
