@@ -66,6 +66,13 @@ export function contextFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerCont
 /** The context entry a worker pool puts its per-process secret in. */
 export const WORKER_SECRET_ENTRY = 'worker_secret';
 
+/**
+ * The context entry in which a worker pool asks its workers to run under
+ * Linux's SCHED_BATCH (`scheduling=batch`): a client that can, does so once
+ * when it starts (protocol note, "Scheduling").
+ */
+export const SCHEDULING_ENTRY = 'scheduling';
+
 /** The entries a client needs, checked. `workerSecret` is '' for a worker started by hand (no pool gave it one). */
 export function requireContextEntries(context: WorkerContext): {
   host: string;

@@ -8,7 +8,7 @@ import { prepareTaskLogDirs } from '../workers/log-paths.js';
 import { closure } from './task-closure.js';
 import { TaskTracking } from './task-tracking.js';
 import { ResourceAllocator } from '../workers/resource-allocator.js';
-import { type WorkerEvent, WorkerProcessPool } from '../workers/worker-process-pool.js';
+import { type WorkerEvent, WorkerProcessPool, workerScheduling } from '../workers/worker-process-pool.js';
 
 /** Time worker processes get to exit on their own once their pipeline ended, before they are stopped. */
 export const DRAIN_MS = 5000;
@@ -106,7 +106,8 @@ export class Pipeline extends EventEmitter<PipelineEvents> {
    * `workerCommand`, logging to `<logDir>/<taskId>/`, with the pipeline's id
    * in their DAISY_CONTEXT. Tasks without a command wait for workers started
    * elsewhere. Throws a LogDirError before any process starts when a log
-   * directory cannot be used.
+   * directory cannot be used, and an Error when DAISYCHAIN_WORKER_SCHEDULING
+   * is neither `batch` nor `normal`.
    */
   startWorkers(endpoint: DialEndpoint, logDir: string): void {
     // Once: a server that resumes a pipeline and then serves it as its file's may be asked twice.
@@ -114,6 +115,7 @@ export class Pipeline extends EventEmitter<PipelineEvents> {
     this.workersStarted = true;
     const launched = this.service.tasks.filter((task) => task.workerCommand !== null);
     if (launched.length === 0) return;
+    const scheduling = workerScheduling();
     prepareTaskLogDirs(
       logDir,
       launched.map((task) => task.taskId),
@@ -130,6 +132,7 @@ export class Pipeline extends EventEmitter<PipelineEvents> {
         context: { ...endpoint.context, ...(this.workerToken === '' ? {} : { worker_token: this.workerToken }) },
         onEvent: (event) => this.emit('workerEvent', event),
         allocator,
+        scheduling,
       });
       this.pools.push(pool);
       pool.start();

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { CONTEXT_VARIABLE, formatContext, WORKER_SECRET_ENTRY } from '../client/context.js';
+import { CONTEXT_VARIABLE, formatContext, SCHEDULING_ENTRY, WORKER_SECRET_ENTRY } from '../client/context.js';
 import type { SchedulerService } from '../server/scheduler-service.js';
 import type { Task } from '../model/task.js';
 import { taskLogDir, workerLogBase } from './log-paths.js';
@@ -29,6 +29,8 @@ export interface WorkerPoolOptions {
    * start at once.
    */
   allocator?: ResourceAllocator;
+  /** Whether workers are asked to run under SCHED_BATCH (`scheduling=batch` in DAISY_CONTEXT); default `workerScheduling()`. */
+  scheduling?: 'batch' | 'normal';
 }
 
 export interface WorkerEvent {
@@ -53,6 +55,27 @@ interface LiveWorker {
 
 let nextWorkerId = 0;
 
+/** The environment variable that turns the pools' `scheduling=batch` off (`normal`). */
+export const WORKER_SCHEDULING_VARIABLE = 'DAISYCHAIN_WORKER_SCHEDULING';
+
+/**
+ * What the pools ask of their workers' scheduling: 'batch' unless the
+ * server's environment says `DAISYCHAIN_WORKER_SCHEDULING=normal`.
+ *
+ * Why batch: with more workers than cores, a worker woken by its next block
+ * otherwise preempts the server (Linux's wake-up preemption) while it is
+ * still answering the other workers, so every worker waits for the one that
+ * woke. SCHED_BATCH keeps a worker's share of the CPU and only gives up that
+ * preemption, which suits a worker's long computations anyway
+ * (bench/README.md has the measurements).
+ */
+export function workerScheduling(env: NodeJS.ProcessEnv = process.env): 'batch' | 'normal' {
+  const value = env[WORKER_SCHEDULING_VARIABLE];
+  if (value === undefined || value === '' || value === 'batch') return 'batch';
+  if (value === 'normal') return 'normal';
+  throw new Error(`${WORKER_SCHEDULING_VARIABLE} must be batch or normal, got ${JSON.stringify(value)}`);
+}
+
 /** One rate for every pool of this process: 50 workers start at once, then 100 a second. */
 const spawnGate = new SpawnGate(50, 100);
 
@@ -76,6 +99,7 @@ export class WorkerProcessPool {
   private stopping = false;
   private readonly exits: Promise<void>[] = [];
   private readonly maxConsecutiveFailures: number;
+  private readonly scheduling: 'batch' | 'normal';
 
   constructor(
     private readonly task: Task,
@@ -86,6 +110,7 @@ export class WorkerProcessPool {
     this.taskId = task.taskId;
     this.command = task.workerCommand;
     this.maxConsecutiveFailures = options.maxConsecutiveFailures ?? 3;
+    this.scheduling = options.scheduling ?? workerScheduling();
     service.on('workerRelease', this.onRelease);
   }
 
@@ -175,6 +200,7 @@ export class WorkerProcessPool {
       worker_id: id,
       logdir: this.options.logDir,
       [WORKER_SECRET_ENTRY]: secret,
+      ...(this.scheduling === 'batch' ? { [SCHEDULING_ENTRY]: 'batch' } : {}),
       ...(this.options.pipelineId ? { pipeline_id: this.options.pipelineId } : {}),
       ...this.options.context,
     });

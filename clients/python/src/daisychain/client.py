@@ -18,7 +18,7 @@ from typing import NamedTuple
 from . import work_bytes
 from .block import Block, BlockStatus, block_from_wire
 from .checks import for_task as checks_for_task
-from .context import WORKER_SECRET_ENTRY, Context
+from .context import SCHEDULING_ENTRY, WORKER_SECRET_ENTRY, Context
 from .limits import MAX_ACQUIRE, MAX_MESSAGE_BYTES
 from .reconnect import (
     SERVER_LOST_EXIT_CODE,
@@ -224,6 +224,11 @@ class Client:
         self._closing = threading.Event()
         self._reconnector: threading.Thread | None = None
         self._attempt: Stream | None = None  # the stream of a reconnection waiting for its Welcome
+        if self.context.get(SCHEDULING_ENTRY) == "batch":
+            # Before the client's threads start, so that they inherit it (daisychain.scheduling says why).
+            from .scheduling import run_as_batch
+
+            run_as_batch()
         self._stream = self._open_stream(20.0)
         # Who reads the stream: the caller itself while it waits for blocks
         # (no thread in between), the reader thread once the caller has not

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 ENV_VARIABLE = "DAISY_CONTEXT"
 #: The entry in which a daisychain worker pool gives each worker process its secret.
 WORKER_SECRET_ENTRY = "worker_secret"
+#: The entry in which a daisychain worker pool asks its workers to run under Linux's SCHED_BATCH ("batch").
+SCHEDULING_ENTRY = "scheduling"
 
 
 class Context(dict[str, str]):
