@@ -36,6 +36,7 @@ KNOWN_IMPLS = (
     "daisychain (TS workers)",
     "daisychain (Python workers)",
     "daisychain (Python workers, prefetch 1)",
+    "daisychain (Python workers, prefetch 1, SCHED_OTHER)",
     "daisychain (Python driver)",
     "daisychain (Python workers, before)",
     "daisychain (Python workers, before, prefetch 1)",

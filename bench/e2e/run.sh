@@ -19,7 +19,10 @@
 #
 # ROWS chooses the rows (default "ts python driver tls daisy2 daisy1"; "python"
 # is both Python rows, prefetch PREFETCH and prefetch 1; "driver" is daisy's
-# driver script run with `import daisychain as daisy`). BEFORE_PYTHON=PY adds
+# driver script run with `import daisychain as daisy`; "normal", not in the
+# default, is the prefetch-1 Python row again with the pool's workers under
+# the default policy, DAISYCHAIN_WORKER_SCHEDULING=normal, instead of
+# SCHED_BATCH). BEFORE_PYTHON=PY adds
 # the two Python rows again with the workers run by PY, labelled "before"
 # (a venv with another build of the client, e.g. from a worktree of an older
 # commit: `bash clients/python/env/make-venv.sh client` there), to compare two
@@ -73,6 +76,9 @@ for ((r = 0; r < repeats; r++)); do
           run "  (Python before)" "${bench[@]}" --prefetch "$prefetch" --python "$before_python" --impl "daisychain (Python workers, before)"
           run "  (Python before, prefetch 1)" "${bench[@]}" --prefetch 1 --python "$before_python" --impl "daisychain (Python workers, before, prefetch 1)"
         fi
+      fi
+      if want normal; then
+        run "  (Python, p1, SCHED_OTHER)" env DAISYCHAIN_WORKER_SCHEDULING=normal "${bench[@]}" --prefetch 1 --python "$py" --impl "daisychain (Python workers, prefetch 1, SCHED_OTHER)"
       fi
       if want tls; then
         run "daisychain TLS+token, $w workers" "${bench[@]}" --prefetch "$prefetch" --secure 1
