@@ -27,15 +27,20 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import grpc
 from funlib.geometry import Roi
 
 from .block import roi_from_wire
 from .limits import CLIENT_CHANNEL_OPTIONS
 from .security import make_channel, token_metadata
-from .v1 import geometry_pb2, pipeline_pb2, pipeline_pb2_grpc, scheduler_pb2
+from .v1 import geometry_pb2, pipeline_pb2, scheduler_pb2
+
+if TYPE_CHECKING:
+    import grpc
+
+# grpcio (about 60 ms to import) is imported by the first PipelineClient, not with the specs and
+# states defined here: a Python driver builds its specs while its server starts, and imports grpcio then.
 
 
 class ControlError(RuntimeError):
@@ -178,6 +183,8 @@ class PipelineClient:
         token: str | None = None,
     ):
         """``tls_ca`` (and ``tls_cert``/``tls_key`` under mTLS): PEM paths for a TLS server; ``token``: the operator token."""
+        from .v1 import pipeline_pb2_grpc
+
         self.address = address
         self._channel = make_channel(address, CLIENT_CHANNEL_OPTIONS, tls_ca, tls_cert, tls_key)
         self._stub = pipeline_pb2_grpc.PipelineServiceStub(self._channel)
@@ -222,7 +229,7 @@ class PipelineClient:
         try:
             for response in responses:
                 yield _event_from_wire(response)
-        except grpc.RpcError as error:
+        except _rpc_error() as error:
             raise _control_error(error) from None
         finally:
             responses.cancel()
@@ -246,11 +253,19 @@ class PipelineClient:
     def _call(self, method, request):  # type: ignore[no-untyped-def]
         try:
             return method(request, metadata=self._metadata)
-        except grpc.RpcError as error:
+        except _rpc_error() as error:
             raise _control_error(error) from None
 
 
+def _rpc_error() -> type[grpc.RpcError]:
+    import grpc
+
+    return grpc.RpcError
+
+
 def _control_error(error: grpc.RpcError) -> ControlError:
+    import grpc
+
     if isinstance(error, grpc.Call):
         return ControlError(error.code(), error.details() or str(error))
     return ControlError(grpc.StatusCode.UNKNOWN, str(error))

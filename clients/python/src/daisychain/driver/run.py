@@ -70,8 +70,11 @@ class Server:
                 raise ValueError(f"task {task.task_id!r} has no process_function: a driver's tasks need one")
         echo = daisy_logging.get_log_mode() in ("console", "both")
         with _own_server() as (run_dir, server):
+            _import_grpc()
+            server.wait_listening()
             self.hostname, self.port = server.host, server.port
             _call_init_callbacks(order, server)
+            # After the callbacks: a function pickled by value takes the globals they may have set.
             specs = [_task_spec(task, pipeline, _launch(task, run_dir, unbuffered=echo)) for task in order]
             with PipelineClient(server.address) as control, echo_worker_output(server.log_dir, echo):
                 submitted = _submit(control, specs, resources)
@@ -92,6 +95,8 @@ class SerialServer:
             if task.process_function is None or task.spawns_workers:
                 raise ValueError(f"task {task.task_id!r}: serial runs need a process_function that takes a block")
         with _own_server() as (_, server):
+            _import_grpc()
+            server.wait_listening()
             _call_init_callbacks(order, server)
             with PipelineClient(server.address) as control:
                 pipeline_id = _submit(
@@ -140,13 +145,25 @@ def run_blockwise(
 
 @contextlib.contextmanager
 def _own_server() -> Iterator[tuple[Path, LocalServer]]:
-    """The run's directory (payloads, the server's address and output; removed after) and its server."""
+    """The run's directory (payloads, the server's address and output; removed after) and its server.
+
+    The server is started, not yet listening: the caller prepares what it can meanwhile, then waits
+    (``wait_listening``). It is stopped on the way out, whatever happened.
+    """
     run_dir = Path(tempfile.mkdtemp(prefix="daisychain-run-"))
     try:
-        with LocalServer(_log_dir(run_dir), run_dir) as server:
-            yield run_dir, server
+        server = LocalServer(_log_dir(run_dir), run_dir)
+        try:
+            yield run_dir, server.spawn()
+        finally:
+            server.stop()
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def _import_grpc() -> None:
+    # The control plane's grpcio takes about 60 ms to import: done while the server starts, not after.
+    import grpc  # noqa: F401
 
 
 def _log_dir(run_dir: Path) -> Path:
@@ -234,14 +251,19 @@ def _follow(
 ) -> _RunOutcome:
     """Watches the pipeline to its end, in a thread so that Ctrl-C reaches this one at once."""
     events: queue.Queue[PipelineEvent | BaseException | None] = queue.Queue()
+    # Set with the event that ends the watch: a pause between progress updates ends at once then.
+    ending = threading.Event()
 
     def watch() -> None:
         try:
             for event in control.watch(pipeline_id):
                 events.put(event)
+                if event.finished:
+                    ending.set()
         except BaseException as error:  # noqa: BLE001 (handed to the main thread, which raises it)
             events.put(error)
         events.put(None)
+        ending.set()
 
     threading.Thread(target=watch, name="daisychain-watch", daemon=True).start()
     ids = [task.task_id for task in order]
@@ -265,7 +287,9 @@ def _follow(
                     observer.on_progress(outcome.states)
             if finished:
                 return outcome
-            _pause(events)
+            if events.empty():
+                # Observers hear of at most about ten updates a second; a short wait keeps Ctrl-C prompt.
+                ending.wait(_PROGRESS_SECONDS)
     except KeyboardInterrupt:
         _cancel(control, pipeline_id, events, outcome, ids)
         if observer is not None and started:
@@ -273,12 +297,6 @@ def _follow(
                 observer.on_finish(outcome.states)
         _print_summary(outcome)
         raise
-
-
-def _pause(events: queue.Queue[PipelineEvent | BaseException | None]) -> None:
-    # Observers hear of at most about ten updates a second; a short wait keeps Ctrl-C prompt.
-    if events.empty():
-        threading.Event().wait(_PROGRESS_SECONDS)
 
 
 def _take(outcome: _RunOutcome, batch: list[PipelineEvent | BaseException | None], ids: Sequence[str]) -> bool:

@@ -13,6 +13,8 @@ from ..runtime import server_command, server_environment
 
 _START_SECONDS = 60.0
 _STOP_SECONDS = 15.0
+# How often a driver looks for the server's address while it starts (it takes about 0.1 s).
+_POLL_SECONDS = 0.002
 
 
 class ServerStartError(RuntimeError):
@@ -35,20 +37,26 @@ class LocalServer:
         self._process: subprocess.Popen[bytes] | None = None
         self.host = "127.0.0.1"
         self.port = 0
+        self._address_file = run_dir / "address"
+        self._spawned_at = 0.0
 
     @property
     def address(self) -> str:
         return f"{self.host}:{self.port}"
 
     def start(self) -> LocalServer:
-        address_file = self.run_dir / "address"
+        """Starts the server and waits until it listens."""
+        return self.spawn().wait_listening()
+
+    def spawn(self) -> LocalServer:
+        """Starts the server's process without waiting: the caller may prepare its run meanwhile."""
         command = [
             *server_command(),
             "serve",
             "--listen",
             "127.0.0.1:0",
             "--address-file",
-            str(address_file),
+            str(self._address_file),
             "--log-dir",
             str(self.log_dir),
             "--flat-log-dir",
@@ -65,7 +73,16 @@ class LocalServer:
                 start_new_session=True,
                 env=server_environment(),
             )
-        deadline = time.monotonic() + _START_SECONDS
+        self._spawned_at = time.monotonic()
+        return self
+
+    def wait_listening(self) -> LocalServer:
+        """Waits until the spawned server listens (its address is known); raises ServerStartError if it does not."""
+        assert self._process is not None, "spawn() first"
+        if self.port:
+            return self
+        address_file = self._address_file
+        deadline = self._spawned_at + _START_SECONDS
         while not address_file.exists():
             if self._process.poll() is not None:
                 raise ServerStartError(
@@ -76,7 +93,7 @@ class LocalServer:
                 raise ServerStartError(
                     f"the daisychain server did not listen within {_START_SECONDS:.0f} s:\n{self._output_tail()}"
                 )
-            time.sleep(0.01)
+            time.sleep(_POLL_SECONDS)
         host, _, port = address_file.read_text().strip().rpartition(":")
         self.host, self.port = host.strip("[]"), int(port)
         return self
