@@ -140,7 +140,10 @@ def wait_for(condition: object, timeout: float = 10) -> bool:
     return False
 
 
-def run_pipeline(tmp_path: Path, tasks: list[dict[str, object]]) -> subprocess.CompletedProcess[str]:
+def run_pipeline(
+    tmp_path: Path, tasks: list[dict[str, object]], env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``daisychain run`` of the tasks, with ``env`` added to this process's environment."""
     pipeline = write_pipeline(tmp_path / "run.json", tasks)
     return subprocess.run(
         ["node", str(CLI), "run", str(pipeline), "--progress", "lines", "--log-dir", str(tmp_path / "logs")],
@@ -148,6 +151,7 @@ def run_pipeline(tmp_path: Path, tasks: list[dict[str, object]]) -> subprocess.C
         text=True,
         timeout=120,
         check=False,
+        env={**os.environ, **(env or {})},
     )
 
 

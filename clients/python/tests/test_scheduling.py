@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_client import CLI, line_task, write_pipeline
+from test_client import line_task, run_pipeline
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "sched_setscheduler"), reason="SCHED_BATCH is Linux's")
 
@@ -57,15 +57,7 @@ def run_probed(tmp_path: Path, **env: str) -> list[int]:
     """Runs a 5-block task of one probe worker through the real CLI and pool; the policies of its threads."""
     probe = tmp_path / "probe.txt"
     command = ["env", f"PROBE_FILE={probe}", sys.executable, str(PROBE_WORKER)]
-    pipeline = write_pipeline(tmp_path / "run.json", [line_task("probed", 5, numWorkers=1, workerCommand=command)])
-    result = subprocess.run(
-        ["node", str(CLI), "run", str(pipeline), "--progress", "none", "--log-dir", str(tmp_path / "logs")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, **env},
-    )
+    result = run_pipeline(tmp_path, [line_task("probed", 5, numWorkers=1, workerCommand=command)], env)
     assert result.returncode == 0, result.stderr
     return [int(line.split()[1]) for line in probe.read_text().splitlines()]
 
@@ -83,17 +75,7 @@ def test_a_server_told_normal_leaves_its_workers_policy_alone(tmp_path: Path) ->
 
 
 def test_a_server_refuses_a_scheduling_it_does_not_know(tmp_path: Path) -> None:
-    pipeline = write_pipeline(
-        tmp_path / "run.json",
-        [line_task("probed", 5, numWorkers=1, workerCommand=[sys.executable, str(PROBE_WORKER)])],
-    )
-    result = subprocess.run(
-        ["node", str(CLI), "run", str(pipeline), "--progress", "none", "--log-dir", str(tmp_path / "logs")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "DAISYCHAIN_WORKER_SCHEDULING": "fifo"},
-    )
+    task = line_task("probed", 5, numWorkers=1, workerCommand=[sys.executable, str(PROBE_WORKER)])
+    result = run_pipeline(tmp_path, [task], {"DAISYCHAIN_WORKER_SCHEDULING": "fifo"})
     assert result.returncode != 0
     assert 'DAISYCHAIN_WORKER_SCHEDULING must be batch or normal, got "fifo"' in result.stderr
