@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     import grpc
 
 # grpcio (about 60 ms to import) is imported by the first PipelineClient, not with the specs and
-# states defined here: a Python driver builds its specs while its server starts, and imports grpcio then.
+# states defined here, so that a Python driver can import it while its server starts.
 
 
 class ControlError(RuntimeError):
