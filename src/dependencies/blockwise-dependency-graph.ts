@@ -345,14 +345,21 @@ export class BlockwiseDependencyGraph {
   }
 
   block(key: number): Block {
-    const { read, write } = this.boxes(key);
-    return new Block(
-      this.totalReadRoi,
-      boxToRoi(read),
-      boxToRoi(write),
-      this.blockId(key),
-      this.taskId,
-    );
+    if (this.fit === 'shrink') {
+      const { read, write } = this.boxes(key);
+      return new Block(this.totalReadRoi, boxToRoi(read), boxToRoi(write), this.blockId(key), this.taskId);
+    }
+    // Every block has the task's read and write shapes: its ROIs share those Coordinates (one
+    // block is built per hand-out, and the wire encoder keeps the bytes of a shape it saw last).
+    const k = this.gridIndex(key, this.scratch);
+    const readBegin = new Array<number>(this.dims);
+    const writeBegin = new Array<number>(this.dims);
+    for (let d = 0; d < this.dims; d++) {
+      readBegin[d] = this.totalReadBegin[d]! + k[d]! * this.writeShape[d]!;
+      writeBegin[d] = readBegin[d]! + this.contextNeg[d]!;
+    }
+    const id = this.blockId(key);
+    return new Block(this.totalReadRoi, new Roi(readBegin, this.blockReadRoi.shape), new Roi(writeBegin, this.blockWriteRoi.shape), id, this.taskId);
   }
 
   /**

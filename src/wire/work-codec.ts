@@ -255,10 +255,39 @@ interface RoiSize {
   shape: CoordinateSize;
 }
 
+// The blocks of a task share their read and write shapes (Coordinates) and their total ROI: the
+// sizes of the last two shapes seen and the bytes of the last total ROI are kept, not computed per block.
+const shapeSizes: [Coordinate | null, CoordinateSize | null, Coordinate | null, CoordinateSize | null] = [null, null, null, null];
+let lastTotalRoi: Roi | null = null;
+let lastTotalRoiBytes: Uint8Array = new Uint8Array(0);
+
+function shapeSize(shape: Coordinate): CoordinateSize {
+  if (shapeSizes[0] === shape) return shapeSizes[1]!;
+  if (shapeSizes[2] === shape) return shapeSizes[3]!;
+  const size = coordinateSize(shape);
+  shapeSizes[2] = shapeSizes[0];
+  shapeSizes[3] = shapeSizes[1];
+  shapeSizes[0] = shape;
+  shapeSizes[1] = size;
+  return size;
+}
+
 function roiSize(roi: Roi): RoiSize {
   const offset = coordinateSize(roi.offset);
-  const shape = coordinateSize(roi.shape);
+  const shape = shapeSize(roi.shape);
   return { total: 2 + varintSize(offset.total) + offset.total + varintSize(shape.total) + shape.total, offset, shape };
+}
+
+/** The total ROI's field (tag 7), as bytes. */
+function totalRoiBytes(roi: Roi): Uint8Array {
+  if (roi !== lastTotalRoi) {
+    const size = roiSize(roi);
+    const w = new Writer(new Uint8Array(1 + varintSize(size.total) + size.total));
+    writeRoi(w, 0x3a, roi, size);
+    lastTotalRoi = roi;
+    lastTotalRoiBytes = w.bytes;
+  }
+  return lastTotalRoiBytes;
 }
 
 function writeRoi(w: Writer, tag: number, roi: Roi, size: RoiSize): void {
@@ -279,7 +308,7 @@ interface BlockPlan {
   taskId: Uint8Array;
   read: RoiSize;
   write: RoiSize;
-  totalRoi: RoiSize;
+  totalRoi: Uint8Array;
   size: number;
 }
 
@@ -299,14 +328,14 @@ export function encodeBlocksResponse(blocks: readonly { block: Block; attempt: n
     const taskId = lastTaskIdBytes;
     const read = roiSize(block.readRoi);
     const write = roiSize(block.writeRoi);
-    const totalRoi = roiSize(block.totalRoi);
+    const totalRoi = totalRoiBytes(block.totalRoi);
     let size = 0;
     if (taskId.length > 0) size += 1 + varintSize(taskId.length) + taskId.length;
     if (block.blockId !== 0) size += 1 + varintSize(block.blockId);
     for (const roi of [read, write]) size += 1 + varintSize(roi.total) + roi.total;
     size += 1 + varintSize(statusToWire(block.status)); // never 0: daisy's statuses are one more on the wire
     if (attempt !== 0) size += 1 + varintSize(attempt);
-    size += 1 + varintSize(totalRoi.total) + totalRoi.total;
+    size += totalRoi.length;
     plans.push({ block, attempt, taskId, read, write, totalRoi, size });
     blocksSize += 1 + varintSize(size) + size;
   }
@@ -336,7 +365,8 @@ export function encodeBlocksResponse(blocks: readonly { block: Block; attempt: n
       w.bytes[w.pos++] = 0x30;
       w.varint(plan.attempt);
     }
-    writeRoi(w, 0x3a, block.totalRoi, plan.totalRoi);
+    bytes.set(plan.totalRoi, w.pos);
+    w.pos += plan.totalRoi.length;
   }
   return new EncodedBlocksResponse(bytes);
 }

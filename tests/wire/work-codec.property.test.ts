@@ -79,6 +79,43 @@ test('a Blocks response encoded by hand is byte for byte what protobuf-es writes
   );
 });
 
+// Blocks that share their total ROI and shape Coordinates, as a task's blocks do: the encoder keeps
+// what it computed for the last ones it saw, and must notice when another one comes.
+const sharedBlocks = fc
+  .tuple(fc.array(roi, { minLength: 1, maxLength: 3 }), fc.array(roi, { minLength: 1, maxLength: 3 }))
+  .chain(([totals, shapes]) =>
+    fc.array(
+      fc.record({
+        total: fc.constantFrom(...totals),
+        readShape: fc.constantFrom(...shapes),
+        writeShape: fc.constantFrom(...shapes),
+        offset: roi,
+        blockId: fc.nat(1000),
+      }),
+      { maxLength: 8 },
+    ),
+  )
+  .map((picks) =>
+    picks
+      .filter(({ readShape, writeShape, offset }) => offset.dims === readShape.dims && offset.dims === writeShape.dims)
+      .map(({ total, readShape, writeShape, offset, blockId }) => {
+        const b = new Block(total, new Roi(offset.offset, readShape.shape), new Roi(offset.offset, writeShape.shape), blockId, 'shared');
+        b.status = BlockStatus.PROCESSING;
+        return { block: b, attempt: 0 };
+      }),
+  );
+
+test('blocks sharing total ROIs and shapes encode as protobuf-es writes them, one response or many', () => {
+  fc.assert(
+    fc.property(sharedBlocks, fc.nat(8), (blocks, cut) => {
+      const reference = (part: typeof blocks): Uint8Array => toBinary(WorkResponseSchema, blocksResponse(part.map(({ block: b, attempt }) => blockToWire(b, attempt))));
+      assert.deepEqual(encodeBlocksResponse(blocks).bytes, reference(blocks));
+      for (const part of [blocks.slice(0, cut), blocks.slice(cut)]) assert.deepEqual(encodeBlocksResponse(part).bytes, reference(part));
+    }),
+    settings,
+  );
+});
+
 test("a 3-D block as the server hands one out encodes as protobuf-es's", () => {
   const b = new Block(new Roi([0, 0, 0], [252, 252, 322]), new Roi([10, 20, 30], [12, 12, 12]), new Roi([11, 21, 31], [10, 10, 10]), 123_456, 'bench');
   b.status = BlockStatus.PROCESSING;
